@@ -1,0 +1,184 @@
+"""Records → triples in a document's named graph. IRIs are minted here and only here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+
+from ingest.document import Passage, ReadDocument
+from ingest.extract.model import Entity, EntityRef, Extraction
+from kg.namespaces import (
+    DCTERMS,
+    DERIVED_GRAPH,
+    EURIO,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    RG,
+    RGID,
+    SKOS,
+    XSD,
+)
+
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+
+#: Classes of each entity kind, with their alignments (as the contract lists them).
+KIND_TYPES: dict[str, tuple[URIRef, ...]] = {
+    "Region": (RG.Region,),
+    "Project": (RG.Project,),
+    "Instrument": (RG.Instrument, SKOS.Concept),
+    "Organisation": (RG.Organisation,),
+    "Practice": (RG.Practice,),
+}
+KIND_PATHS = {"Region": "region", "Project": "project", "Instrument": "instrument", "Organisation": "organisation", "Practice": "practice"}
+
+
+def slug(text: str, max_len: int = 80) -> str:
+    """A readable, stable IRI segment: ASCII-folded, lower-case, dash-separated."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    cleaned = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    if not cleaned:
+        import hashlib
+
+        cleaned = "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return cleaned[:max_len].rstrip("-")
+
+
+def entity_iri(ref: EntityRef, base: str = str(RGID)) -> URIRef:
+    """The IRI of an entity: its fixed IRI if known, else ``<base><kind>/<slug(key)>``."""
+    if ref.iri:
+        return URIRef(ref.iri)
+    return URIRef(f"{base}{KIND_PATHS.get(ref.kind, ref.kind.lower())}/{slug(ref.key)}")
+
+
+def document_iri(doc_id: str, base: str = str(RGID)) -> URIRef:
+    return URIRef(f"{base}document/{doc_id}")
+
+
+def passage_iri(doc_id: str, position: int, base: str = str(RGID)) -> URIRef:
+    return URIRef(f"{base}passage/{doc_id}-{position}")
+
+
+def graph_iri(doc_id: str, base: str = str(RGID)) -> URIRef:
+    return URIRef(f"{base}graph/{doc_id}")
+
+
+def document_graph(
+    doc: ReadDocument,
+    passages: list[Passage],
+    extraction: Extraction,
+    doc_lang: str,
+    base: str = str(RGID),
+) -> tuple[URIRef, Graph]:
+    """The named graph of one document: the document, its passages, and what was extracted."""
+    g = Graph()
+    doc_node = document_iri(doc.doc_id, base)
+    gname = graph_iri(doc.doc_id, base)
+    g.add((gname, PROV.wasDerivedFrom, doc_node))
+    g.add((doc_node, RDF.type, RG.Document))
+    g.add((doc_node, RDF.type, FOAF.Document))
+    g.add((doc_node, DCTERMS.source, Literal(doc.source)))
+    g.add((doc_node, DCTERMS.title, Literal(doc.title or doc.source)))
+    g.add((doc_node, DCTERMS.language, Literal(doc_lang)))
+    g.add((doc_node, DCTERMS["format"], Literal(doc.media_type)))
+    g.add((doc_node, RG.contentHash, Literal(doc.content_hash)))
+    g.add((doc_node, RG.sourcePath, Literal(str(Path(doc.path).resolve()) if doc.path else doc.source)))
+    g.add((doc_node, RG.passageCount, Literal(len(passages), datatype=XSD.integer)))
+    for p in passages:
+        node = passage_iri(doc.doc_id, p.position, base)
+        g.add((node, RDF.type, RG.Passage))
+        g.add((node, DCTERMS.isPartOf, doc_node))
+        g.add((node, RG.text, Literal(p.text, lang=p.lang if p.lang != "und" else None)))
+        g.add((node, DCTERMS.language, Literal(p.lang)))
+        g.add((node, RG.position, Literal(p.position, datatype=XSD.integer)))
+        g.add((node, RG.startOffset, Literal(p.start, datatype=XSD.integer)))
+        g.add((node, RG.endOffset, Literal(p.end, datatype=XSD.integer)))
+        if p.page is not None:
+            g.add((node, RG.page, Literal(p.page, datatype=XSD.integer)))
+        if p.heading:
+            g.add((node, RG.heading, Literal(p.heading)))
+        if "row" in p.extra:
+            g.add((node, RG.row, Literal(int(p.extra["row"]), datatype=XSD.integer)))
+    for entity in extraction.entities.values():
+        _write_entity(g, entity, doc.doc_id, base)
+    return gname, g
+
+
+def _write_entity(g: Graph, entity: Entity, doc_id: str, base: str) -> None:
+    node = entity_iri(entity.ref, base)
+    for cls in KIND_TYPES.get(entity.ref.kind, ()):
+        g.add((node, RDF.type, cls))
+    if entity.ref.kind == "Instrument":
+        g.add((node, SKOS.inScheme, RG.InstrumentScheme))
+    label = entity.label.strip() or entity.ref.key
+    g.add((node, SKOS.prefLabel, Literal(label, lang=entity.lang or None)))
+    for alt, lang in entity.alt_labels:
+        if alt.strip() and alt.strip() != label:
+            g.add((node, SKOS.altLabel, Literal(alt.strip(), lang=lang or None)))
+    for position in sorted(entity.passages):
+        g.add((node, RG.mentionedIn, passage_iri(doc_id, position, base)))
+    g.add((node, RG.confidence, Literal(round(float(entity.confidence), 3), datatype=XSD.decimal)))
+    for predicate, value in entity.attributes:
+        if isinstance(value, EntityRef):
+            target = entity_iri(value, base)
+            g.add((node, predicate, target))
+            if predicate == RG.leadPartner:
+                g.add((node, RG.partner, target))
+        else:
+            g.add((node, predicate, value))
+
+
+def ontology_graph() -> Graph:
+    """The vocabulary, the SKOS schemes and the shapes-free ontology data from ``ontology/``."""
+    g = Graph()
+    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")) + sorted((ONTOLOGY_DIR / "schemes").glob("*.ttl")):
+        if path.name == "shapes.ttl":
+            continue
+        g.parse(path, format="turtle")
+    return g
+
+
+def ontology_files() -> list[Path]:
+    files = sorted(ONTOLOGY_DIR.glob("*.ttl")) + sorted((ONTOLOGY_DIR / "schemes").glob("*.ttl"))
+    return [p for p in files if p.name != "shapes.ttl"]
+
+
+def to_ntriples(graph: Graph) -> str:
+    """N-Triples text of a graph (what the store loads in one transaction)."""
+    return graph.serialize(format="nt")
+
+
+def cooperation_triples(pairs: Iterable[tuple[URIRef, URIRef]]) -> Graph:
+    """The derived graph: symmetric ``rg:cooperatesWith`` between regions sharing a project."""
+    g = Graph()
+    g.add((DERIVED_GRAPH, RDF.type, PROV.Entity))
+    g.add((DERIVED_GRAPH, RDFS.comment, Literal("Derived: regions that share at least one project.", lang="en")))
+    for a, b in pairs:
+        if a != b:
+            g.add((a, RG.cooperatesWith, b))
+            g.add((b, RG.cooperatesWith, a))
+    return g
+
+
+__all__ = [
+    "EURIO",
+    "KIND_TYPES",
+    "ORG",
+    "OWL",
+    "cooperation_triples",
+    "document_graph",
+    "document_iri",
+    "entity_iri",
+    "graph_iri",
+    "ontology_graph",
+    "passage_iri",
+    "slug",
+    "to_ntriples",
+]
