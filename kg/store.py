@@ -165,6 +165,7 @@ class GraphStore:
         row_limit: int | None = None,
         timeout_s: float | None = None,
         user_query: bool = False,
+        custom_functions: Mapping[str, Any] | None = None,
     ) -> QueryResult:
         """Run a read-only query on Oxigraph with bound parameters, a row cap and a deadline.
 
@@ -175,9 +176,15 @@ class GraphStore:
         text = with_prologue(bind_values(sparql, bindings or {}))
         started = time.perf_counter()
         try:
-            result = self._store.query(text, use_default_graph_as_union=True)
+            result = self._store.query(
+                text,
+                use_default_graph_as_union=True,
+                custom_functions={ox.NamedNode(k): f for k, f in (custom_functions or {}).items()} or None,
+            )
         except SyntaxError as exc:
             raise QueryError(f"invalid SPARQL: {exc}") from exc
+        except RuntimeError as exc:
+            raise QueryError(f"query failed: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"store error while querying: {exc}") from exc
         deadline = started + timeout_s if timeout_s else None
