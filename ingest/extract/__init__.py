@@ -1,0 +1,76 @@
+"""Free text → :class:`~ingest.extract.model.Extraction`: every extractor, linked and merged.
+
+:func:`extract_document` runs the region, instrument and organisation extractors, then the
+project extractor (which links projects to the regions, organisations and instruments found)
+and the practice extractor (which links practices to projects and regions). An extractor that
+fails on odd text is logged with its name and skipped; the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+
+from ingest.document import Passage
+from ingest.extract.model import Entity, Extraction
+
+log = logging.getLogger(__name__)
+
+#: (name, module, function) of the extractors that need nothing but the passages
+BASE_EXTRACTORS: tuple[tuple[str, str, str], ...] = (
+    ("regions", "ingest.extract.regions", "find_regions"),
+    ("instruments", "ingest.extract.instruments", "find_instruments"),
+    ("organisations", "ingest.extract.organisations", "find_organisations"),
+)
+
+
+def _load(module: str, function: str) -> Callable[..., list[Entity]] | None:
+    try:
+        return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        log.warning("extractor %s.%s is not available; skipping it", module, function)
+        return None
+
+
+def _run(name: str, func: Callable[..., list[Entity]] | None, *args: object,
+         **kwargs: object) -> list[Entity]:
+    """Run one extractor; on failure log a warning with its name and return nothing."""
+    if func is None:
+        return []
+    try:
+        return list(func(*args, **kwargs))
+    except Exception:
+        log.warning("extractor %r failed; continuing without it", name, exc_info=True)
+        return []
+
+
+def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
+    """All entities of one document, linked (project → regions, partners, instruments,
+    practices; practice → region) and merged by identity."""
+    from ingest.extract.practices import find_practices
+    from ingest.extract.projects import find_projects
+
+    ordered: Sequence[Passage] = sorted(passages, key=lambda p: p.position)
+    found: dict[str, list[Entity]] = {}
+    for name, module, function in BASE_EXTRACTORS:
+        found[name] = _run(name, _load(module, function), list(ordered))
+    # find_projects also returns the organisations a project page names that the
+    # organisation extractor missed (a lead partner field, a partner list)
+    projects = _run(
+        "projects", find_projects, ordered, doc_lang,
+        regions=found["regions"], organisations=found["organisations"],
+        instruments=found["instruments"],
+    )
+    practices = _run(
+        "practices", find_practices, ordered, doc_lang,
+        projects=[e for e in projects if e.ref.kind == "Project"], regions=found["regions"],
+    )
+    extraction = Extraction()
+    for entities in (*found.values(), projects, practices):
+        for entity in entities:
+            extraction.upsert(entity)
+    return extraction
+
+
+__all__ = ["extract_document"]

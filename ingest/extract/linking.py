@@ -1,0 +1,102 @@
+"""Shared text helpers for extractors that link entities: keys, sentences, mentions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ingest.document import Passage
+from ingest.extract.model import Entity
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’»)]?\s+(?=[\"'“‘«(]?[A-ZÆØÅÄÖÜÉ0-9•\-])|\n\s*\n|\n(?=\s*[•\-*✓✗]\s)")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced form used to compare labels."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", stripped).strip().lower()
+
+
+def slug(text: str) -> str:
+    """Normalised key: folded, runs of non-alphanumerics replaced by one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or list item) of one passage, with offsets into the passage text."""
+
+    position: int  # passage position
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(passage: Passage) -> list[Sentence]:
+    """Split a passage into sentences and list items (offsets relative to the passage)."""
+    out: list[Sentence] = []
+    start = 0
+    text = passage.text
+    for match in _SENTENCE_END.finditer(text):
+        _add_sentence(out, passage.position, text, start, match.start())
+        start = match.end()
+    _add_sentence(out, passage.position, text, start, len(text))
+    return out
+
+
+def _add_sentence(out: list[Sentence], position: int, text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if not stripped:
+        return
+    lead = len(chunk) - len(chunk.lstrip())
+    out.append(Sentence(position, start + lead, start + lead + len(stripped), stripped))
+
+
+def all_sentences(passages: Iterable[Passage]) -> Iterator[Sentence]:
+    for passage in passages:
+        yield from split_sentences(passage)
+
+
+@lru_cache(maxsize=4096)
+def label_pattern(label: str) -> re.Pattern[str] | None:
+    """A case-insensitive whole-word pattern for a label (spaces/hyphens flexible)."""
+    label = label.strip()
+    if len(label) < 2:
+        return None
+    parts = [re.escape(p) for p in re.split(r"[\s\u00a0]+", label) if p]
+    body = r"[\s\u00a0]+".join(parts).replace(r"\-", r"[\-‐–\s]?")
+    body = body.replace("'", "['’]").replace("’", "['’]")
+    # acronyms must match case-sensitively ("EIS", not "eis"); names case-insensitively
+    if label.isupper() and len(label) <= 6:
+        return re.compile(rf"(?<![\w@]){body}(?![\w@])")
+    return re.compile(rf"(?<![\w@]){body}(?![\w@])", re.IGNORECASE)
+
+
+def entity_labels(entity: Entity) -> list[str]:
+    """The label and alt labels of an entity, longest first."""
+    labels = {entity.label, *(alt for alt, _ in entity.alt_labels)}
+    return sorted((lab for lab in labels if lab), key=len, reverse=True)
+
+
+def find_mentions(entity: Entity, text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` where the entity's label or an alt label occurs."""
+    spans: list[tuple[int, int]] = []
+    for label in entity_labels(entity):
+        pattern = label_pattern(label)
+        if pattern is None:
+            continue
+        for match in pattern.finditer(text):
+            span = (match.start(), match.end())
+            if not any(s <= span[0] < e or s < span[1] <= e for s, e in spans):
+                spans.append(span)
+    return sorted(spans)
+
+
+def mentions_entity(entity: Entity, text: str) -> bool:
+    return bool(find_mentions(entity, text))

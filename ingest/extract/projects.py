@@ -1,0 +1,581 @@
+"""Projects and initiatives (``rg:Project``) named in free text or on a project page.
+
+Names are found by their shape, in any of the supported languages:
+
+* a long name with its acronym: "Everywhere International SMEs (EIS)", "ABEIS (Accelerating
+  Bio-Economy Innovation for SMEs)", "ACE - Accelerate Cross-border Engagement";
+* a name next to the word project: "the SoundCare project", "projektet "X"", "le projet X";
+* "an initiative called X", "the name of the joint initiative is X";
+* the title of a project page whose text is a field/value layout (lead partner, budget, ...).
+
+The key of a project is its normalised acronym when known, else its normalised name, so the
+Danish and the English article about "Everywhere International SMEs (EIS)" give one project.
+Linking (partner regions, partners, lead partner, funding, budgets) uses the regions,
+organisations and instruments the other extractors found in the same passages.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rdflib import Literal
+from rdflib.namespace import DCTERMS, XSD
+
+from ingest.document import Passage
+from ingest.extract.fields import Field, find_fields, parse_amount, parse_date
+from ingest.extract.linking import (
+    Sentence,
+    all_sentences,
+    find_mentions,
+    fold,
+    label_pattern,
+    slug,
+)
+from ingest.extract.model import Entity, EntityRef
+from kg.namespaces import RG
+
+log = logging.getLogger(__name__)
+
+_PROJECT_WORDS = (
+    r"project|projects|projekt|projektet|projektets|projekter|projet|projets|projekte|projektes|"
+    r"projecten|progetto|proyecto|projekti|hanke|hankkeen|initiative|initiativ|initiativet|"
+    r"initiatief|iniciativa|iniziativa"
+)
+_PROJECT_CUE = re.compile(rf"(?<!\w)(?:{_PROJECT_WORDS})(?!\w)|-projekt\w*|-hanke\w*", re.IGNORECASE)
+_CONNECTORS = (
+    "of", "for", "and", "the", "in", "on", "to", "de", "du", "des", "la", "le", "et", "für",
+    "und", "der", "van", "voor", "en", "för", "och", "og", "af", "i", "&", "per", "del", "di",
+)
+_WORD = r"[A-ZÆØÅÄÖÜÉÈÀ0-9][\w@'’&+./-]*"
+_CONN = "|".join(re.escape(c) for c in _CONNECTORS)
+_NAME = rf"{_WORD}(?:[ \t]+(?:(?:{_CONN})[ \t]+)*{_WORD}){{0,7}}"
+_ACRONYM = r"[A-Z][A-Za-z0-9@&-]{1,11}"
+
+# "Long Name (ACR)" and "projektet "Long Name" (ACR)"
+_NAME_ACRONYM = re.compile(rf"(?P<name>{_NAME})[\"”“»']?[ \t]*\((?P<acr>{_ACRONYM})\)")
+# "ACR project (Long Name)", "ACR (Long Name)", "ACR - Long Name"
+_ACRONYM_NAME = re.compile(
+    rf"(?<![\w@])(?P<acr>{_ACRONYM})(?:[ \t]+(?:{_PROJECT_WORDS}))?[ \t]*"
+    rf"(?:\([ \t]*(?P<name1>{_NAME})[ \t]*\)|[-–—:][ \t]+(?P<name2>{_NAME}))"
+)
+# "the SoundCare project", "an Innovation Express project", "EIS-projektet"
+_NAME_PROJECT = re.compile(
+    rf"(?<!\w)(?:the|a|an|first|second|this|our|their|its)[ \t]+(?P<name>{_NAME})[ \t]+"
+    rf"(?:project|initiative|projects)\b"
+)
+_NAME_DASH_PROJECT = re.compile(
+    r"(?<![\w@])(?P<name>[A-Z][A-Za-z0-9@&]{1,15})-(?:projekt(?:et|ets)?|hanke(?:en|essa)?|"
+    r"projektes|Projekt|project)(?!\w)"
+)
+# "projektet "X"", "le projet X", "das Projekt X", "het project X", "project on "X""
+_PROJECT_NAME = re.compile(
+    rf"(?<!\w)(?:project|projektet|projekt|projet|Projekt|progetto|proyecto|hanke|initiative|"
+    rf"initiativet|initiatief|initiativ)[ \t]+(?:on|om|über|sur|called|named|entitled|kaldet|"
+    rf"kallat|genannt|appelé|intitulé|genaamd|chiamato|llamado|nimeltä)?[ \t]*"
+    rf"(?:[\"“„«‘'](?P<quoted>[^\"”“»’'\n]{{3,80}})[\"”“»’']|(?P<name>{_NAME}))"
+)
+_CALLED = re.compile(
+    rf"(?:initiative|project|programme|network|projekt|projet|Projekt|initiativ)[ \t]+"
+    rf"(?:called|named|entitled|kaldet|kallat|genannt|appelé|intitulé|genaamd)[ \t]+"
+    rf"[\"“„«]?(?P<name>{_NAME})|"
+    rf"name of the (?:joint |new )?(?:initiative|project) is[ \t]+[\"“„«]?(?P<name2>{_NAME})"
+)
+_IS_PROJECT = re.compile(
+    rf"(?<![\w@])(?P<acr>[A-Z][A-Z0-9]{{1,9}})[ \t]+(?:is|er|ist|est|is|är|on)[ \t]+"
+    rf"(?:an?|et|ein|eine|un|une|een|ett)?[ \t]*(?:[\w-]+[ \t]+){{0,3}}(?:{_PROJECT_WORDS})\b"
+)
+
+_ORG_WORDS = re.compile(
+    r"(?<!\w)(?:office|council|agency|chamber|university|universitet|universität|université|"
+    r"institute|institut|centre|center|centrum|gmbh|ltd|a/s|aps|ab|as|sa|bv|nv|association|"
+    r"ministry|ministeriet|kommune|commission|enterprise|enterprises|cluster|klynge|network|"
+    r"netværk|authority|department|directorate|dg|fund|fonden|foundation|bank|group|company|"
+    r"services|unit|park|lab|region|regionen|county|province|société|verein|stichting)(?!\w)",
+    re.IGNORECASE,
+)
+_GENERIC_NAMES = {
+    "eu", "european", "interreg", "horizon", "horizon 2020", "h2020", "the", "this", "an", "a",
+    "research", "innovation", "new", "pilot", "joint", "eu-funded", "european union", "first",
+    "second", "third", "other", "cluster", "international", "national", "regional", "our",
+    "erasmus", "life", "cosme", "erdf", "ie", "sme", "smes", "r&d", "rdi",
+}
+_LEAD_CUE = re.compile(
+    r"\b(?:led by|coordinated by|lead partner(?: is)?|ledet af|koordineret af|geleitet von|"
+    r"koordiniert von|piloté par|coordonné par|mené par|geleid door|gecoördineerd door|"
+    r"leds av|koordineras av|johtaa|kierowany przez|liderado por|coordinato da|guidato da)\b",
+    re.IGNORECASE,
+)
+_PARTNER_CUE = re.compile(
+    r"(?:partner\w*|værter|vært|host\w*|gastgeber|hôte|gastheer|värd|consortium|konsortium|"
+    r"together with|sammen med|zusammen mit|avec|samen met|tillsammans med|take part|"
+    r"taking part|participat\w*|deltag\w*|deltog|deltar|teilnehm\w*|beteiligt|involv\w*|"
+    r"engag\w*|join\w*|teamed up|regions?|regioner\w*|regionen|régions?|regio's|alueet|"
+    r"regiony|regiones|regioni|from \d+|fra \d+|aus \d+|de \d+|uit \d+|från \d+)",
+    re.IGNORECASE,
+)
+_FUNDING_CUE = re.compile(
+    r"(?:fund\w*|financ\w*|co-financ\w*|support\w* by|finansier\w*|støtte\w*|gefördert|"
+    r"finanziert|financé|cofinancé|gefinancierd|medfinansier\w*|rahoitt\w*|finansowan\w*|"
+    r"financiad\w*|finanziat\w*|programme|program|programm|under|within|in the)",
+    re.IGNORECASE,
+)
+_BUDGET_TEXT = re.compile(
+    r"(?:total budget|project budget|budget of|budget on|budget von|budget de|budget van|"
+    r"budget på|budget på|samlet budget|gesamtbudget|begroting van|budget totale|"
+    r"presupuesto de|budżet)\D{0,25}(?P<amount>(?:EUR|€)?\s?\d[\d .,’']*(?:\s?(?:million|mill|mio|"
+    r"mn|m|millioner|miljoner|millions)\b)?\s?(?:EUR|€|euro|euros)?)",
+    re.IGNORECASE,
+)
+_ERDF_TEXT = re.compile(
+    r"(?:ERDF|EFRU|FEDER|EFRE|EFRO|ERUF|EAKR|EFRR|FESR)\D{0,30}(?P<amount>(?:EUR|€)?\s?\d[\d .,’']*"
+    r"(?:\s?(?:million|mill|mio|mn|m)\b)?\s?(?:EUR|€|euro)?)",
+)
+
+
+@dataclass
+class _Candidate:
+    name: str | None
+    acronym: str | None
+    position: int
+    confidence: float
+    alt_names: set[str] = field(default_factory=set)
+
+
+def acronym_matches(acronym: str, name: str) -> bool:
+    """Whether ``acronym`` can be read from the word initials of ``name`` (Schwartz–Hearst).
+
+    Every letter of the acronym must be found in order in the name, the first one at the
+    start of a word, and the name must not be much longer than the acronym explains.
+    """
+    acr = [ch.lower() for ch in acronym if ch.isalnum()]
+    text = name.lower()
+    if not acr or not text:
+        return False
+    a_idx, t_idx = len(acr) - 1, len(text) - 1
+    while a_idx >= 0:
+        ch = acr[a_idx]
+        while t_idx >= 0 and (
+            text[t_idx] != ch or (a_idx == 0 and t_idx > 0 and text[t_idx - 1].isalnum())
+        ):
+            t_idx -= 1
+        if t_idx < 0:
+            return False
+        t_idx -= 1
+        a_idx -= 1
+    words = [w for w in re.split(r"[\s/]+", name) if w and w.lower() not in _CONNECTORS]
+    return bool(words) and words[0][0].lower() == acr[0] and len(words) <= len(acr) + 2
+
+
+def initials(name: str) -> str:
+    """Initials of the capitalised words (and hyphenated parts) of a name: "ISE"."""
+    parts = [p for p in re.split(r"[\s/-]+", name) if p]
+    return "".join(p[0] for p in parts if p[0].isupper() or p[0].isdigit())
+
+
+def _trim_name(name: str) -> str:
+    words = name.split()
+    while words and words[-1].lower() in _CONNECTORS:
+        words.pop()
+    while words and words[0].lower() in ("the", "a", "an", "le", "la", "les", "das", "der",
+                                         "die", "het", "de", "el", "il", "this", "our"):
+        words.pop(0)
+    return " ".join(words).strip(" \t\"'“”„«»‘’.,;:")
+
+
+def _acceptable_name(name: str) -> bool:
+    folded = fold(name)
+    if len(folded) < 3 or folded in _GENERIC_NAMES:
+        return False
+    if not any(ch.isalpha() for ch in name):
+        return False
+    return not re.fullmatch(r"[\d\s.,/-]+", name)
+
+
+def _is_instrument(name: str, lang: str | None) -> bool:
+    try:
+        from ingest.extract.gazetteer import resolve_instrument
+    except ImportError:
+        return False
+    try:
+        return resolve_instrument(name, lang=lang) is not None
+    except Exception:  # a gazetteer error must not hide a project
+        log.debug("resolve_instrument failed on %r", name, exc_info=True)
+        return False
+
+
+def _candidates_in(sentence: Sentence, lang: str | None) -> list[_Candidate]:
+    text = sentence.text
+    found: list[_Candidate] = []
+    cue = bool(_PROJECT_CUE.search(text))
+    for m in _NAME_ACRONYM.finditer(text):
+        acr = m.group("acr")
+        name = _trim_name(m.group("name"))
+        # shorten the name from the left until the acronym explains it
+        words = name.split()
+        while len(words) > 1 and not acronym_matches(acr, " ".join(words)):
+            words.pop(0)
+        name = _trim_name(" ".join(words))
+        if not acronym_matches(acr, name) or not _acceptable_name(name):
+            continue
+        if _ORG_WORDS.search(name) or _is_instrument(name, lang):
+            continue
+        local = text[max(0, m.start() - 60):m.end() + 60]
+        if not _PROJECT_CUE.search(local) and not cue:
+            continue
+        found.append(_Candidate(name, acr, sentence.position, 0.9))
+    for m in _ACRONYM_NAME.finditer(text):
+        acr = m.group("acr")
+        name = _trim_name(m.group("name1") or m.group("name2") or "")
+        if not name or not acronym_matches(acr, name) or not _acceptable_name(name):
+            continue
+        if _ORG_WORDS.search(name) or _is_instrument(name, lang) or not cue:
+            continue
+        found.append(_Candidate(name, acr, sentence.position, 0.9))
+    for regex in (_NAME_PROJECT, _NAME_DASH_PROJECT):
+        for m in regex.finditer(text):
+            name = _trim_name(m.group("name"))
+            if _acceptable_name(name) and not _is_instrument(name, lang):
+                acr = name if re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", name) else None
+                found.append(_Candidate(None if acr else name, acr, sentence.position, 0.75))
+    for m in _PROJECT_NAME.finditer(text):
+        quoted = m.group("quoted")
+        name = _trim_name(quoted or m.group("name") or "")
+        if not _acceptable_name(name) or _is_instrument(name, lang):
+            continue
+        if not quoted and (_ORG_WORDS.search(name) or len(name.split()) > 6):
+            continue
+        acr = name if re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", name) else None
+        found.append(_Candidate(None if acr else name, acr, sentence.position, 0.75))
+    for m in _CALLED.finditer(text):
+        name = _trim_name(m.group("name") or m.group("name2") or "")
+        if _acceptable_name(name) and not _is_instrument(name, lang):
+            found.append(_Candidate(name, None, sentence.position, 0.8))
+    for m in _IS_PROJECT.finditer(text):
+        acr = m.group("acr")
+        if fold(acr) not in _GENERIC_NAMES:
+            found.append(_Candidate(None, acr, sentence.position, 0.7))
+    return found
+
+
+def _page_title(passages: Sequence[Passage], fields: list[Field]) -> _Candidate | None:
+    """The project named by the title of a field/value project page."""
+    roles = {f.role for f in fields}
+    if len(roles & {"lead_partner", "budget", "erdf", "start_date", "end_date", "partners"}) < 2:
+        return None
+    for passage in passages[:3]:
+        for line in passage.text.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            title = re.split(r"\s+[|–—]\s+", line)[0].strip()
+            if 2 <= len(title) <= 100 and len(title.split()) <= 10:
+                return _Candidate(title, None, passage.position, 0.85)
+            return None
+    return None
+
+
+class _Merged:
+    """A project being assembled from candidates that share a name or acronym."""
+
+    def __init__(self, cand: _Candidate) -> None:
+        self.name = cand.name
+        self.acronym = cand.acronym
+        self.alt_names: set[str] = set(cand.alt_names)
+        self.confidence = cand.confidence
+        self.first_position = cand.position
+
+    def absorb(self, cand: _Candidate) -> None:
+        if cand.name and not self.name:
+            self.name = cand.name
+        elif cand.name and fold(cand.name) != fold(self.name or ""):
+            if len(cand.name) > len(self.name or ""):
+                self.alt_names.add(self.name or "")
+                self.name = cand.name
+            else:
+                self.alt_names.add(cand.name)
+        if cand.acronym and not self.acronym:
+            self.acronym = cand.acronym
+        self.confidence = max(self.confidence, cand.confidence)
+        self.first_position = min(self.first_position, cand.position)
+
+    def matches(self, cand: _Candidate) -> bool:
+        if cand.acronym and self.acronym and cand.acronym.lower() == self.acronym.lower():
+            return True
+        names = [n for n in (self.name, *self.alt_names) if n]
+        if cand.name and any(_name_contains(n, cand.name) for n in names):
+            return True
+        if cand.acronym and not cand.name and self.name and not self.acronym:
+            return initials(self.name) == cand.acronym
+        if cand.name and not cand.acronym and self.acronym and not self.name:
+            return initials(cand.name) == self.acronym
+        return False
+
+    @property
+    def key(self) -> str:
+        return slug(self.acronym) if self.acronym else slug(self.name or "")
+
+
+def _name_contains(longer: str, shorter: str) -> bool:
+    """Whether ``shorter`` is ``longer`` or a whole-word tail or head of it."""
+    a, b = fold(longer).split(), fold(shorter).split()
+    if not b or len(b) > len(a):
+        return False
+    return a == b or (len(b) >= 2 and (a[-len(b):] == b or a[: len(b)] == b))
+
+
+def _merge(cands: list[_Candidate]) -> list[_Merged]:
+    merged: list[_Merged] = []
+    # full candidates (name + acronym) first so that partial ones attach to them
+    for cand in sorted(cands, key=lambda c: (not (c.name and c.acronym), -len(c.name or ""))):
+        for proj in merged:
+            if proj.matches(cand):
+                proj.absorb(cand)
+                break
+        else:
+            merged.append(_Merged(cand))
+    # an acronym-only project explained by another project's name joins it
+    for proj in list(merged):
+        if proj.acronym and not proj.name:
+            for other in merged:
+                if other is not proj and other.name and not other.acronym and (
+                    initials(other.name) == proj.acronym
+                ):
+                    other.acronym = proj.acronym
+                    other.confidence = max(other.confidence, proj.confidence)
+                    merged.remove(proj)
+                    break
+    return merged
+
+
+def _attach_acronyms(projects: list[_Merged], text: str) -> None:
+    """Give a name-only project the acronym the text uses for it ("ISE's support")."""
+    for proj in projects:
+        if proj.acronym or not proj.name:
+            continue
+        acr = initials(proj.name)
+        if 2 <= len(acr) <= 8 and len(proj.name.split()) >= 2 and re.search(
+            rf"(?<![\w@]){re.escape(acr)}(?![\w@])", text
+        ):
+            proj.acronym = acr
+
+
+def find_projects(
+    passages: Sequence[Passage],
+    doc_lang: str | None = None,
+    *,
+    regions: Sequence[Entity] = (),
+    organisations: Sequence[Entity] = (),
+    instruments: Sequence[Entity] = (),
+) -> list[Entity]:
+    """Projects named in the passages, linked to the regions, organisations and instruments
+    the other extractors found there.
+
+    Also returns (as ``Organisation`` entities, after the projects) the organisations a
+    project page names in its fields that ``organisations`` does not hold.
+    """
+    sentences = list(all_sentences(passages))
+    cands: list[_Candidate] = []
+    for sentence in sentences:
+        cands.extend(_candidates_in(sentence, doc_lang))
+    fields = find_fields(passages)
+    title = _page_title(passages, fields)
+    if title is not None:
+        cands.append(title)
+    merged = [m for m in _merge(cands) if m.name or m.acronym]
+    full_text = "\n".join(p.text for p in passages)
+    _attach_acronyms(merged, full_text)
+    # two projects that now share an acronym are one project
+    by_key: dict[str, _Merged] = {}
+    for proj in merged:
+        have = by_key.get(proj.key)
+        if have is None:
+            by_key[proj.key] = proj
+        else:
+            have.absorb(_Candidate(proj.name, proj.acronym, proj.first_position, proj.confidence,
+                                   proj.alt_names))
+    entities: list[Entity] = []
+    new_organisations: list[Entity] = []
+    for proj in by_key.values():
+        entity = _to_entity(proj, doc_lang)
+        entity.passages = {s.position for s in sentences if find_mentions(entity, s.text)}
+        entity.passages.add(proj.first_position)
+        entities.append(entity)
+    if title is not None:
+        page_project = next(
+            (e for e in entities if fold(e.label) == fold(title.name or "")
+             or any(fold(a) == fold(title.name or "") for a, _ in e.alt_labels)),
+            None,
+        )
+        if page_project is not None:
+            _apply_fields(page_project, fields, organisations, regions, instruments, passages,
+                          doc_lang, new_organisations)
+    for entity in entities:
+        _link(entity, entities, sentences, regions, [*organisations, *new_organisations],
+              instruments)
+    return entities + new_organisations
+
+
+def _to_entity(proj: _Merged, lang: str | None) -> Entity:
+    label = proj.name or proj.acronym or ""
+    alts: list[tuple[str, str | None]] = []
+    if proj.acronym and proj.name:
+        alts.append((proj.acronym, None))
+    for alt in sorted(proj.alt_names):
+        if alt and fold(alt) != fold(label):
+            alts.append((alt, lang))
+    return Entity(
+        ref=EntityRef("Project", proj.key),
+        label=label,
+        lang=lang if proj.name else None,
+        alt_labels=alts,
+        confidence=proj.confidence,
+    )
+
+
+def _entity_for_name(name: str, pool: Sequence[Entity]) -> Entity | None:
+    folded = fold(name)
+    for entity in pool:
+        labels = [entity.label, *(a for a, _ in entity.alt_labels)]
+        if any(fold(lab) == folded for lab in labels):
+            return entity
+    for entity in pool:
+        if find_mentions(entity, name) and len(entity.label) >= 0.5 * len(name):
+            return entity
+    return None
+
+
+def _organisation_ref(name: str, organisations: Sequence[Entity], new: list[Entity],
+                      position: int) -> EntityRef:
+    """The ref of the organisation called ``name``; a new Organisation entity if unknown."""
+    entity = _entity_for_name(name, [*organisations, *new])
+    if entity is not None:
+        entity.passages.add(position)
+        return entity.ref
+    created = Entity(ref=EntityRef("Organisation", slug(name)), label=name.strip(),
+                     passages={position}, confidence=0.7)
+    new.append(created)
+    return created.ref
+
+
+def _region_refs_of(org_ref: EntityRef, organisations: Sequence[Entity]) -> list[EntityRef]:
+    for entity in organisations:
+        if entity.ref == org_ref:
+            return [v for p, v in entity.attributes if p == RG.locatedIn and isinstance(v, EntityRef)]
+    return []
+
+
+def _apply_fields(
+    project: Entity,
+    fields: list[Field],
+    organisations: Sequence[Entity],
+    regions: Sequence[Entity],
+    instruments: Sequence[Entity],
+    passages: Sequence[Passage],
+    lang: str | None,
+    new: list[Entity],
+) -> None:
+    """Facts of a project page's field/value layout (new organisations go to ``new``)."""
+    for f in fields:
+        project.passages.add(f.position)
+        if f.role == "lead_partner":
+            ref = _organisation_ref(f.value, organisations, new, f.position)
+            project.add(RG.leadPartner, ref)
+            project.add(RG.partner, ref)
+            for region in _region_refs_of(ref, organisations):
+                project.add(RG.partnerRegion, region)
+        elif f.role == "partners":
+            for name in re.split(r"\s*[;,]\s*", f.value):
+                if len(name) > 2:
+                    ref = _organisation_ref(name, organisations, new, f.position)
+                    project.add(RG.partner, ref)
+                    for region in _region_refs_of(ref, organisations):
+                        project.add(RG.partnerRegion, region)
+        elif f.role in ("budget", "erdf"):
+            amount = parse_amount(f.value)
+            if amount is not None and amount > 0:
+                pred = RG.budgetEUR if f.role == "budget" else RG.erdfEUR
+                project.add(pred, Literal(amount, datatype=XSD.decimal))
+        elif f.role in ("start_date", "end_date"):
+            when = parse_date(f.value)
+            if when is not None:
+                pred = RG.startDate if f.role == "start_date" else RG.endDate
+                project.add(pred, Literal(when, datatype=XSD.date))
+        elif f.role == "programme":
+            inst = _entity_for_name(f.value, instruments)
+            if inst is not None:
+                project.add(RG.fundedBy, inst.ref)
+    # organisations listed on the page (one name a line, after the partner description)
+    for entity in organisations:
+        if any(fold(entity.label) == fold(line.strip())
+               for p in passages for line in p.text.splitlines() if line.strip()):
+            project.add(RG.partner, entity.ref)
+    # the site the page belongs to names its programme: "Project | 2 Seas"
+    first_line = next((ln for p in passages[:1] for ln in p.text.splitlines() if ln.strip()), "")
+    if "|" in first_line:
+        site = first_line.split("|", 1)[1]
+        for inst in instruments:
+            if find_mentions(inst, site):
+                project.add(RG.fundedBy, inst.ref)
+
+
+def _link(
+    project: Entity,
+    projects: Sequence[Entity],
+    sentences: Sequence[Sentence],
+    regions: Sequence[Entity],
+    organisations: Sequence[Entity],
+    instruments: Sequence[Entity],
+) -> None:
+    """Partner regions, partners, lead partner, funding and budgets from the project's text."""
+    # a document about one project talks about it even where it does not name it
+    single = len(projects) == 1
+    own = [s for s in sentences if s.position in project.passages]
+    named = [s for s in own if find_mentions(project, s.text)]
+    others = [p for p in projects if p is not project]
+    for sentence in own if single else named:
+        text = sentence.text
+        if not single and any(find_mentions(o, text) for o in others) and not find_mentions(
+            project, text
+        ):
+            continue
+        for region in regions:
+            spans = find_mentions(region, text)
+            if spans and (_PARTNER_CUE.search(text) or find_mentions(project, text)):
+                project.add(RG.partnerRegion, region.ref)
+        for inst in instruments:
+            spans = find_mentions(inst, text)
+            if spans and find_mentions(project, text) and _FUNDING_CUE.search(text):
+                project.add(RG.fundedBy, inst.ref)
+        for org in organisations:
+            spans = find_mentions(org, text)
+            if not spans:
+                continue
+            lead = _LEAD_CUE.search(text)
+            if lead and any(s >= lead.end() and s - lead.end() <= 5 for s, _ in spans):
+                project.add(RG.leadPartner, org.ref)
+                project.add(RG.partner, org.ref)
+            elif _PARTNER_CUE.search(text):
+                project.add(RG.partner, org.ref)
+        if find_mentions(project, text):
+            budget = _BUDGET_TEXT.search(text)
+            if budget and not any(p == RG.budgetEUR for p, _ in project.attributes):
+                amount = parse_amount(budget.group("amount"))
+                if amount is not None and amount >= 1000:
+                    project.add(RG.budgetEUR, Literal(amount, datatype=XSD.decimal))
+            erdf = _ERDF_TEXT.search(text)
+            if erdf and not any(p == RG.erdfEUR for p, _ in project.attributes):
+                amount = parse_amount(erdf.group("amount"))
+                if amount is not None and amount >= 1000:
+                    project.add(RG.erdfEUR, Literal(amount, datatype=XSD.decimal))
+    for org_ref in [v for p, v in project.attributes if p == RG.partner and isinstance(v, EntityRef)]:
+        for region_ref in _region_refs_of(org_ref, organisations):
+            project.add(RG.partnerRegion, region_ref)
+    description = next((s.text for s in named if len(s.text) > 40), None)
+    if description and project.lang:
+        project.add(DCTERMS.description, Literal(description[:1000], lang=project.lang))
+
+
+__all__ = ["acronym_matches", "find_projects", "initials", "label_pattern"]
