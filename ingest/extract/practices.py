@@ -233,7 +233,7 @@ def _records(passages: Sequence[Passage]) -> list[_Found]:
             j += 1
         if len(record) >= 2 and field_role(text) is None and len(text) <= 200:
             found = classify(text)
-            out.append(_Found(text.strip("'\" "), found[0] if found else None, position, None,
+            out.append(_Found(text.strip(), found[0] if found else None, position, None,
                               0.9, record))
             i = j
             continue
@@ -256,6 +256,8 @@ def _noun_phrase(sentence: str, start: int, end: int) -> str:
     while words and len(taken) < 3:
         word = words[-1].strip("'‘’\"“”")
         if not word or not _MODIFIER.match(word) or word.isdigit():
+            break
+        if word.isupper() and len(word) > 4:
             break
         if len(words) == 1 and word[:1].isupper() and at_sentence_start <= 3:
             break  # a capital at the start of the sentence is not a name
@@ -288,6 +290,31 @@ def _mentions(passages: Sequence[Passage]) -> list[_Found]:
     return out
 
 
+_TOOL_WORDS = (
+    r"tool|toolkit|værktøj(?:et)?|Werkzeug|Tool|outil|instrument|verktyg(?:et)?|työkalu|"
+    r"narzędzie|herramienta|strumento"
+)
+
+
+def _project_tools(passages: Sequence[Passage], projects: Sequence[Entity]) -> list[_Found]:
+    """Tools named after a project: "the EIS tool", "et EIS-værktøj"."""
+    out: list[_Found] = []
+    guide = next((t for t in practice_types() if t.slug == "guide-toolkit"), None)
+    for project in projects:
+        names = [project.label, *(a for a, _ in project.alt_labels)]
+        for passage in passages:
+            for sentence in split_sentences(passage):
+                for name in names:
+                    pattern = re.compile(
+                        rf"(?<![\w@]){re.escape(name)}[ -](?:{_TOOL_WORDS})(?!\w)")
+                    m = pattern.search(sentence.text)
+                    if m:
+                        out.append(_Found(m.group(0).strip("'‘’\"“”"), guide, passage.position,
+                                          sentence, 0.8, {}))
+                        break
+    return out
+
+
 def _project_for(position: int, projects: Sequence[Entity], main: Entity | None,
                  sentence: Sentence | None) -> Entity | None:
     if sentence is not None:
@@ -300,13 +327,17 @@ def _project_for(position: int, projects: Sequence[Entity], main: Entity | None,
     return main
 
 
-def _main_project(projects: Sequence[Entity]) -> Entity | None:
+def _main_project(projects: Sequence[Entity], n_passages: int) -> Entity | None:
+    """The project a document is about: it dominates the other projects and the text."""
     if not projects:
         return None
     ranked = sorted(projects, key=lambda p: len(p.passages), reverse=True)
-    if len(ranked) == 1 or len(ranked[0].passages) >= 2 * len(ranked[1].passages):
-        return ranked[0]
-    return None
+    top = ranked[0]
+    if len(ranked) > 1 and len(top.passages) < 2 * len(ranked[1].passages):
+        return None
+    if n_passages > 10 and len(top.passages) < 0.1 * n_passages:
+        return None
+    return top
 
 
 def find_practices(
@@ -318,8 +349,8 @@ def find_practices(
 ) -> list[Entity]:
     """Practices described in the passages. Adds ``rg:hasPractice`` to the given projects."""
     by_position = {p.position: p for p in passages}
-    main = _main_project(projects)
-    found = _records(passages) + _mentions(passages)
+    main = _main_project(projects, len(passages))
+    found = _records(passages) + _project_tools(passages, projects) + _mentions(passages)
     gp_fields = _good_practice_fields(passages)
     practices: dict[EntityRef, Entity] = {}
     for item in found:
@@ -327,12 +358,11 @@ def find_practices(
             continue
         project = _project_for(item.position, projects, main, item.sentence)
         type_slug = item.ptype.slug if item.ptype else None
-        if project is not None and type_slug:
-            key = f"{project.ref.key}--{type_slug}"
-        elif type_slug:
-            key = f"{type_slug}--{slug(item.label)}"
-        else:
-            key = slug(item.label)
+        if project is None and item.sentence is not None and item.confidence < 0.7:
+            continue  # a passing mention outside any project needs a sign of activity
+        # one practice per project (else per document) and type
+        scope = project.ref.key if project is not None else by_position[item.position].doc_id
+        key = f"{scope}--{type_slug}" if type_slug else f"{scope}--{slug(item.label)}"
         if not key:
             continue
         ref = EntityRef("Practice", key)
@@ -364,7 +394,7 @@ def find_practices(
             if item.record and not _is_record_label(have):
                 have.alt_labels.append((have.label, have.lang))
                 have.label = item.label
-            elif fold(item.label) != fold(have.label) and (item.label, lang) not in have.alt_labels:
+            elif fold(item.label) not in {fold(have.label), *(fold(a) for a, _ in have.alt_labels)}:
                 have.alt_labels.append((item.label, lang))
             have.passages |= entity.passages
             have.confidence = max(have.confidence, entity.confidence)

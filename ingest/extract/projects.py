@@ -63,7 +63,7 @@ _ACRONYM_NAME = re.compile(
 )
 # "the SoundCare project", "an Innovation Express project", "EIS-projektet"
 _NAME_PROJECT = re.compile(
-    rf"(?<!\w)(?:the|a|an|first|second|this|our|their|its)[ \t]+(?P<name>{_NAME})[ \t]+"
+    rf"(?<!\w)(?i:the|a|an|first|second|this|our|their|its)[ \t]+(?P<name>{_NAME})[ \t]+"
     rf"(?:project|initiative|projects)\b"
 )
 _NAME_DASH_PROJECT = re.compile(
@@ -82,6 +82,12 @@ _CALLED = re.compile(
     rf"(?:called|named|entitled|kaldet|kallat|genannt|appelé|intitulé|genaamd)[ \t]+"
     rf"[\"“„«]?(?P<name>{_NAME})|"
     rf"name of the (?:joint |new )?(?:initiative|project) is[ \t]+[\"“„«]?(?P<name2>{_NAME})"
+)
+# "follow-on projects – including the Nordic Network of Testbeds"
+_INCLUDING = re.compile(
+    rf"(?:{_PROJECT_WORDS})\b[^.;:]{{0,40}}?\b(?:including|such as|among them|bl\.a\.|herunter|"
+    rf"darunter|dont|waaronder|bland annat|w tym|incluido|tra cui)[ \t]+(?:the[ \t]+)?"
+    rf"(?P<name>{_NAME})"
 )
 _IS_PROJECT = re.compile(
     rf"(?<![\w@])(?P<acr>[A-Z][A-Z0-9]{{1,9}})[ \t]+(?:is|er|ist|est|is|är|on)[ \t]+"
@@ -253,6 +259,10 @@ def _candidates_in(sentence: Sentence, lang: str | None) -> list[_Candidate]:
         name = _trim_name(m.group("name") or m.group("name2") or "")
         if _acceptable_name(name) and not _is_instrument(name, lang):
             found.append(_Candidate(name, None, sentence.position, 0.8))
+    for m in _INCLUDING.finditer(text):
+        name = _trim_name(m.group("name"))
+        if len(name.split()) >= 2 and _acceptable_name(name) and not _is_instrument(name, lang):
+            found.append(_Candidate(name, None, sentence.position, 0.7))
     for m in _IS_PROJECT.finditer(text):
         acr = m.group("acr")
         if fold(acr) not in _GENERIC_NAMES:
