@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,13 +80,13 @@ def test_field_value_project_page() -> None:
     )
     found = {e.ref.key: e for e in find_projects(page, "en")}
     project = found["ght"]
-    values = dict((str(p), v) for p, v in project.attributes)
+    values: dict[str, Any] = {str(p): v for p, v in project.attributes}
     assert project.label == "Green Harbour Transition"
     assert values[str(RG.budgetEUR)].toPython() == Decimal("3120400")
     assert values[str(RG.erdfEUR)].toPython() == Decimal("1560200")
     assert values[str(RG.startDate)].toPython() == date(2019, 9, 1)
     lead = values[str(RG.leadPartner)]
-    assert lead.kind == "Organisation"  # type: ignore[union-attr]
+    assert lead.kind == "Organisation"
     assert any(e.ref == lead and e.label == "Port of Esbjerg" for e in found.values())
 
 

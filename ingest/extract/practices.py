@@ -285,7 +285,9 @@ def _mentions(passages: Sequence[Passage]) -> list[_Found]:
                         continue
                     taken.append((m.start(), m.end()))
                     label = _noun_phrase(text, m.start(), m.end())
-                    confidence = 0.75 if _ACTIVITY.search(text) else 0.55
+                    # an item of a bulleted list of activities counts as an activity
+                    listed = re.match(r"\s*(?:[-•*✓▪]|\d+[.)])\s", text) is not None
+                    confidence = 0.75 if listed or _ACTIVITY.search(text) else 0.55
                     out.append(_Found(label, ptype, passage.position, sentence, confidence, {}))
     return out
 

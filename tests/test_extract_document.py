@@ -1,0 +1,102 @@
+"""The orchestrator: every extractor run, linked and merged; one failing extractor loses nothing else."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+import ingest.extract.projects as projects_module
+from ingest.document import Passage
+from ingest.extract import extract_document
+from ingest.extract.model import Extraction
+from kg.namespaces import RG
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
+
+TEXTS = {
+    "en": ("The Interreg Europe project Export Ready Regions (ERR) brings together partners from "
+           "five regions.\n\nERR organised two study visits and a matchmaking event; 60 SMEs "
+           "have benefited from the matchmaking event."),
+    "da": ('Workshoppen var et led i projektet "Everywhere International SMEs" (EIS), hvor ni '
+           "partnere er gået sammen.\n\nDertil kom to virksomhedsbesøg hos 12 virksomheder."),
+    "de": ("Das Projekt Grenzüberschreitende Innovations-Offensive (GIO) organisierte eine "
+           "Handelsmission nach Polen mit 12 Unternehmen."),
+    "fr": ("Le projet « Croissance Export Nord » a organisé des rencontres d'affaires pour "
+           "40 PME."),
+    "nl": ("Het project Slimme Maakindustrie Vlaanderen (SMV) organiseerde drie workshops; "
+           "120 bedrijven hebben deelgenomen."),
+    "sv": ("Projektet Grön Export Norr (GEN) har genomfört studiebesök och en workshop för "
+           "30 företag."),
+}
+
+
+def passages(text: str, lang: str) -> list[Passage]:
+    out, start = [], 0
+    for i, part in enumerate(text.split("\n\n")):
+        out.append(Passage("doc", i, start, start + len(part), part, lang=lang))
+        start += len(part) + 2
+    return out
+
+
+def kinds(extraction: Extraction, kind: str) -> list[str]:
+    return [e.ref.key for e in extraction.entities.values() if e.ref.kind == kind]
+
+
+@pytest.mark.parametrize("lang", sorted(TEXTS))
+def test_projects_and_practices_in_every_language(lang: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        extraction = extract_document(passages(TEXTS[lang], lang), lang)
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+    (project_key,) = kinds(extraction, "Project")
+    practices = kinds(extraction, "Practice")
+    assert practices, lang
+    project = extraction.entities[next(r for r in extraction.entities if r.key == project_key)]
+    linked = {v for p, v in project.attributes if p == RG.hasPractice}
+    assert {r.key for r in linked} == set(practices)  # type: ignore[union-attr]
+    for entity in extraction.entities.values():
+        assert entity.passages and 0 < entity.confidence <= 1
+
+
+def test_failing_extractor_is_logged_and_skipped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise ValueError("odd text")
+
+    monkeypatch.setattr(projects_module, "find_projects", broken)
+    with caplog.at_level(logging.WARNING):
+        extraction = extract_document(passages(TEXTS["en"], "en"), "en")
+    assert "projects" in caplog.text and "failed" in caplog.text
+    assert kinds(extraction, "Project") == []
+    assert kinds(extraction, "Practice")  # the practice extractor still ran
+
+
+def test_empty_document() -> None:
+    assert extract_document([], "en").entities == {}
+
+
+def _seed(name: str) -> list[Passage]:
+    path = SEEDS / name
+    if not path.exists():
+        pytest.skip("seeds not present")
+    from ingest.passages import split_passages
+    from ingest.readers import read_document
+
+    return split_passages(read_document(path))
+
+
+def test_english_and_danish_seed_articles_share_the_project() -> None:
+    en = extract_document(_seed("000_32b61af0d91e9bab.txt"), "en")
+    da = extract_document(_seed("001_7db98c1f235aae13.txt"), "da")
+    assert "eis" in kinds(en, "Project") and "eis" in kinds(da, "Project")
+
+
+def test_seeds_raise_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    if not SEEDS.is_dir():
+        pytest.skip("seeds not present")
+    with caplog.at_level(logging.WARNING):
+        for path in sorted(SEEDS.glob("*.txt")):
+            extract_document(_seed(path.name), "en")
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
