@@ -15,6 +15,7 @@ import io
 import json
 import re
 import tomllib
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -199,12 +200,39 @@ def decode_bytes(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[:500_000]).best()
-    name = best.encoding if best is not None else "cp1252"
-    try:
-        return raw.decode(name, errors="replace"), name
-    except LookupError:
-        return raw.decode("cp1252", errors="replace"), "cp1252"
+    proposed = [m.encoding for m in from_bytes(raw[:500_000])]
+    candidates = list(dict.fromkeys([*proposed[:4], "cp1250", "cp1252", "iso8859_2"]))
+    best_name, best_penalty = "cp1252", None
+    for name in candidates:
+        try:
+            text = raw.decode(name, errors="replace")
+        except LookupError:
+            continue
+        penalty = _mojibake_penalty(text)
+        if best_penalty is None or penalty < best_penalty:
+            best_name, best_penalty = name, penalty
+    return raw.decode(best_name, errors="replace"), best_name
+
+
+_COMMON_SYMBOLS = frozenset("–—’‘“”„«»°§€£\u00a0\u202f…•·")
+
+
+def _mojibake_penalty(text: str) -> int:
+    """Symbols stuck inside words (``Tytu³``, ``Ã¤``) and replacement characters: the signs of a
+    wrong single-byte code page, which charset-normalizer cannot tell apart on short files."""
+    penalty = text.count("\ufffd") * 3
+    sample = text[:200_000]
+    for i, ch in enumerate(sample):
+        if ord(ch) < 128 or ch in _COMMON_SYMBOLS:
+            continue
+        cat = unicodedata.category(ch)
+        if not cat.startswith("L") and (
+            (i > 0 and sample[i - 1].isalpha()) or (i + 1 < len(sample) and sample[i + 1].isalpha())
+        ):
+            penalty += 1
+        elif ch in "ÃÂÅ":
+            penalty += 1
+    return penalty
 
 
 def _consistency(rows: Sequence[Sequence[str]]) -> tuple[float, int]:
@@ -289,18 +317,20 @@ def find_header(records: list[list[Cell]], book: RoleBook, header_row: int | Non
     header broken over two records is joined when the join names more roles."""
     if header_row is not None:
         return header_row, 1
-    best_i, best_score = 0, -1.0
-    for i, row in enumerate(records[:HEADER_SCAN_ROWS]):
-        s = _row_header_score(row, book)
-        if s > best_score + 1e-9:
-            best_i, best_score = i, s
-    lines = 1
-    if best_i + 1 < len(records):
-        top, below = records[best_i], records[best_i + 1]
-        if below and all(is_missing(c) or _looks_like_header_cell(c) for c in below):
-            joined = [f"{_cell_text(a)} {_cell_text(b)}".strip() for a, b in zip(top, below, strict=False)]
-            if _row_header_score(joined, book) > best_score + 0.5:
-                lines = 2
+    best_i, best_score, lines = 0, -1.0, 1
+    scores = [_row_header_score(row, book) for row in records[:HEADER_SCAN_ROWS]]
+    for i, score in enumerate(scores):
+        if score > best_score + 1e-9:
+            best_i, best_score = i, score
+    single = best_score
+    for i in range(min(len(records) - 1, HEADER_SCAN_ROWS)):
+        top, below = records[i], records[i + 1]
+        if not below or not all(is_missing(c) or _looks_like_header_cell(c) for c in below + top):
+            continue
+        joined = [f"{_cell_text(a)} {_cell_text(b)}".strip() for a, b in zip(top, below, strict=False)]
+        score = _row_header_score(joined, book)
+        if score > max(single + 0.5, best_score + 1e-9) and score > max(scores[i], scores[i + 1]) + 0.5:
+            best_i, best_score, lines = i, score, 2
     return best_i, lines
 
 

@@ -224,9 +224,9 @@ def parse_number(cell: Cell, fmt: NumberFormat | None = None) -> Decimal | None:
     raw = m.group(0).strip()
     negative = raw.startswith(("-", "−")) or (raw.startswith("(") and raw.endswith(")")) or raw.endswith("-")
     digits = raw.strip("-+−()").rstrip(".,")
-    fmt = fmt or NumberFormat(_number_evidence(digits) or ".")
-    if digits.count(fmt.decimal) > 1:  # the column format does not fit this cell: trust the cell
-        fmt = NumberFormat(fmt.thousands)
+    own = _number_evidence(digits)
+    if fmt is None or (own is not None and own != fmt.decimal):  # an unambiguous cell says it itself
+        fmt = NumberFormat(own or (fmt.decimal if fmt else "."))
     digits = digits.replace(fmt.thousands, "").replace(fmt.decimal, ".")
     digits = re.sub(r"[^\d.]", "", digits)
     try:
