@@ -32,8 +32,7 @@ _NUTS_TO_ISO = {"EL": "GR", "UK": "GB"}
 _ISO_TO_NUTS = {v: k for k, v in _NUTS_TO_ISO.items()}
 # Countries whose names are scanned in free text (Europe and the economies documents name most).
 FREE_TEXT_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE GB NO IS LI CH "
-    "AL BA ME MK RS TR UA MD XK FO GL US CN IN JP BR CA RU KR AU ZA MX SG".split()
+    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "GB", "NO", "IS", "LI", "CH", "AL", "BA", "ME", "MK", "RS", "TR", "UA", "MD", "XK", "FO", "GL", "US", "CN", "IN", "JP", "BR", "CA", "RU", "KR", "AU", "ZA", "MX", "SG"]
 )
 _LANGS = ("en", "da", "de", "fr", "nl", "sv", "fi", "nb", "pl", "es", "it", "pt", "et", "lv", "lt")
 
@@ -45,15 +44,7 @@ _LEVEL_PREFERENCE = {2: 0, 1: 1, 3: 2, 0: 3}
 # Generic words that are NUTS labels somewhere but must not be read as regions in free text.
 GENERIC_NAMES = frozenset(
     name_key(w)
-    for w in (
-        "Border West Midland Southern Eastern Northern Western Central North South East Sud Est Nord Ouest Centre "
-        "Centro Norte Sur Este Noroeste Noreste Isole Vest Centru Continente Jug Veri Qender Alföld Mid-West "
-        "South-East South-West Nord-Est Nord-Vest Sud-Est Sud-Vest Nord-Ovest Midlands Highland Highlands "
-        "Down Avon Bath Reading Nice Split Nancy Tours Mons Goes Mark Sofia Mayo Clare Cork Kerry Essen Bonn "
-        "Rom Limerick Newport Bangor Jena Kiel Lund Luxembourg Lapland Lappland Norden Zealand Durham Salzburg "
-        "Valencia Murcia Navarra Galicia Madeira Provence Trento Bolzano Lorraine Alsace Derby Lincoln Chester "
-        "Nord Rutland Funen Antrim Tyrone Fermanagh Armagh York Hull Poole Cambridge Oxford Stirling"
-    ).split()
+    for w in ["Border", "West", "Midland", "Southern", "Eastern", "Northern", "Western", "Central", "North", "South", "East", "Sud", "Est", "Nord", "Ouest", "Centre", "Centro", "Norte", "Sur", "Este", "Noroeste", "Noreste", "Isole", "Vest", "Centru", "Continente", "Jug", "Veri", "Qender", "Alföld", "Mid-West", "South-East", "South-West", "Nord-Est", "Nord-Vest", "Sud-Est", "Sud-Vest", "Nord-Ovest", "Midlands", "Highland", "Highlands", "Down", "Avon", "Bath", "Reading", "Nice", "Split", "Nancy", "Tours", "Mons", "Goes", "Mark", "Sofia", "Mayo", "Clare", "Cork", "Kerry", "Essen", "Rom", "Limerick", "Newport", "Bangor", "Jena", "Kiel", "Lund", "Luxembourg", "Lapland", "Lappland", "Norden", "Zealand", "Durham", "Salzburg", "Valencia", "Murcia", "Navarra", "Galicia", "Madeira", "Provence", "Trento", "Bolzano", "Lorraine", "Alsace", "Derby", "Lincoln", "Chester", "Nord", "Rutland", "Funen", "Antrim", "Tyrone", "Fermanagh", "Armagh", "York", "Hull", "Poole", "Cambridge", "Oxford", "Stirling"]
 )
 # Of those, names that are fine in free text when written as a proper noun in a region context are
 # still left out: a missed region costs less than a false one.
@@ -170,7 +161,7 @@ def _country_names(alpha2: str) -> list[tuple[str, str | None]]:
     for lang in _LANGS:
         try:
             name = Locale.parse(lang).territories.get(alpha2)
-        except Exception:  # noqa: BLE001 - a missing locale only means fewer names
+        except Exception:
             name = None
         if name:
             names.append((name, lang))
@@ -307,10 +298,10 @@ def _choose(cands: list[tuple[int, str]], country: str | None) -> str | None:
     best = min(t for t, _ in cands)
     keys = list(dict.fromkeys(k for t, k in cands if t == best))
     if len(keys) > 1:
-        rank = {k: _LEVEL_PREFERENCE.get(info[k].level if info[k].level is not None else -1, 4) for k in keys}
+        rank = {k: _LEVEL_PREFERENCE.get(lv, 4) if (lv := info[k].level) is not None else 4 for k in keys}
         top = min(rank.values())
         keys = [k for k in keys if rank[k] == top]
-        if len({info[k].country_code for k in keys}) > 1 or len(keys) > 1 and top == 4:
+        if len({info[k].country_code for k in keys}) > 1 or (len(keys) > 1 and top == 4):
             return None
         # same country, same level: prefer the broader (shorter) code that contains the others
         keys.sort(key=len)
@@ -323,12 +314,11 @@ def _postcode(name: str, country: str | None) -> str | None:
     data = _regions()
     iso = iso_country(country)
     text = name.strip().upper()
-    if iso in (None, "DK") and re.fullmatch(r"(?:DK-?)?\d{4}", text):
-        if iso == "DK" or text.startswith("DK"):
-            number = int(text[-4:])
-            for lo, hi, code in data.dk_postcodes:
-                if lo <= number <= hi:
-                    return code
+    if iso in (None, "DK") and re.fullmatch(r"(?:DK-?)?\d{4}", text) and (iso == "DK" or text.startswith("DK")):
+        number = int(text[-4:])
+        for lo, hi, code in data.dk_postcodes:
+            if lo <= number <= hi:
+                return code
     if iso in (None, "GB"):
         m = _UK_POSTCODE.match(text)
         if m and (iso == "GB" or " " in text or len(text) >= 5):
@@ -354,7 +344,7 @@ def resolve_region(name: str, country: str | None = None, lang: str | None = Non
     if key is None:
         stripped = raw
         for _ in range(3):
-            new = _AFFIXES.sub("", stripped).strip()
+            new = _AFFIXES.sub("", stripped, count=1).strip()
             if new == stripped:
                 break
             stripped = new
@@ -418,9 +408,8 @@ def _instruments() -> _Instruments:
         key = iri.rsplit("/", 1)[-1]
         concepts[iri] = InstrumentConcept(iri, key, pref, labels, broader)
         for text, _lang in labels:
-            if is_acronym(text):
-                if iri not in acronyms.setdefault(text, []):
-                    acronyms[text].append(iri)
+            if is_acronym(text) and iri not in acronyms.setdefault(text, []):
+                acronyms[text].append(iri)
             k = name_key(text)
             if iri not in names.setdefault(k, []):
                 names[k].append(iri)

@@ -1,0 +1,127 @@
+"""Funding programmes and policy instruments named in free text.
+
+Known instruments resolve to concepts of ``ontology/schemes/instruments.ttl`` in any language
+(acronyms only with their exact case; bare fund codes such as ``R``/``S`` are no labels). Instruments
+not in the scheme are added, conservatively, only from explicit funding phrases ("funded by X",
+"supported by X", "the initiative called X"). A generic "Interreg" adds nothing when the document names
+a specific Interreg programme: the most specific instrument stated wins.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from ingest.document import Passage
+from ingest.extract.gazetteer import (
+    instrument_ancestors,
+    instrument_by_iri,
+    instrument_free_text_names,
+    new_instrument_ref,
+    resolve_region,
+)
+from ingest.extract.model import Entity
+from ingest.extract.text_utils import PhraseMatcher, Token, is_acronym, name_key, surface, tokenize
+
+_GENERIC_PARENTS = {"https://w3id.org/regiograph/id/instrument/interreg"}
+_NAME = r"[A-Z][\w&'’+-]*(?:\s+(?:[A-Z0-9][\w&'’+-]*|for|of|and|de|du|für|van))*"
+_FUNDING_PHRASE = re.compile(
+    r"\b(?:(?:co-?)?funded|(?:co-?)?financed|supported|sponsored)\s+(?:by|through|under)\s+(?:the\s+)?(" + _NAME + ")"
+    r"|\b(?:støttet|finansieret|medfinansieret)\s+af\s+(" + _NAME + ")"
+    r"|\b(?:gefördert|finanziert)\s+(?:durch|von)\s+(?:dem\s+|der\s+)?(" + _NAME + ")"
+    r"|\b(?:financé|cofinancé|soutenu)\s+par\s+(?:le\s+|la\s+|l['’])?(" + _NAME + ")"
+    r"|\b(?:gefinancierd|ondersteund)\s+door\s+(?:het\s+|de\s+)?(" + _NAME + ")"
+    r"|\b(?:finansierat|finansierad|stöttat)\s+av\s+(" + _NAME + ")"
+    r"|\binitiative\s+(?:called|named|is)\s+(" + _NAME + ")"
+)
+# a funder that is an organisation, a region or a person is not an instrument
+_NOT_INSTRUMENT_HEADS = re.compile(
+    r"\b(?:Council|Agency|Ministry|Commission|University|Chamber|Authority|Department|Office|Bank|Foundation|"
+    r"Institute|Government|Region|Innovation Norway|Nordic Innovation|Ltd|GmbH|AB|A/S|ApS|SE)\b|styrelsen\b|verket\b"
+)
+_INSTRUMENT_HEADS = re.compile(
+    r"\b(?:Programme|Program|Programm|Fund|Facility|Initiative|Scheme|Express|Instrument|Strategy|Plan|Fonds|Fonden|"
+    r"Mechanism|Call|Stars|Action|Actions|Partnership|Platform)\b"
+)
+
+
+@cache
+def _matcher() -> PhraseMatcher[tuple[str, str]]:
+    return PhraseMatcher((label, (label, iri)) for label, iri in instrument_free_text_names())
+
+
+def _accepted(text: str, tokens: list[Token], first: int, last: int, values: list[tuple[str, str]]) -> list[str]:
+    name = surface(text, tokens, first, last)
+    iris = []
+    for label, iri in values:
+        if is_acronym(label):
+            if name.replace(" ", "") != label.replace(" ", "") and name != label:
+                continue
+        elif label[:1].isupper() and not name[:1].isupper() and not name[:1].isdigit():
+            continue
+        if iri not in iris:
+            iris.append(iri)
+    if last < len(tokens) and text[tokens[last - 1].end : tokens[last].start] == "-" and len(iris) and name.isupper():
+        pass
+    return iris
+
+
+def find_instruments(passages: list[Passage]) -> list[Entity]:
+    """Instruments mentioned in the passages: scheme concepts first, then new ones from funding phrases."""
+    found: dict[str, Entity] = {}
+    matcher = _matcher()
+
+    def add_known(passage: Passage, name: str, iri: str) -> None:
+        concept = instrument_by_iri(iri)
+        if concept is None:
+            return
+        ent = found.get(iri)
+        if ent is None:
+            ent = Entity(ref=concept.ref, label=concept.pref_label, lang="en")
+            ent.alt_labels.extend((t, lang) for t, lang in concept.labels if t != concept.pref_label)
+            found[iri] = ent
+        ent.passages.add(passage.position)
+        lang = passage.lang if passage.lang and passage.lang != "und" else None
+        if name != ent.label and all(name_key(a) != name_key(name) for a, _ in ent.alt_labels):
+            ent.alt_labels.append((name, lang))
+
+    for passage in passages:
+        tokens = tokenize(passage.text)
+        for first, last, values in matcher.find(tokens):
+            iris = _accepted(passage.text, tokens, first, last, values)
+            if len(iris) > 1:  # a label shared by concepts: keep the broadest
+                iris = sorted(iris, key=lambda i: len(instrument_ancestors(i)))[:1]
+            for iri in iris:
+                add_known(passage, surface(passage.text, tokens, first, last), iri)
+
+    # generic parents named beside one of their specific children add nothing
+    specific = {a for iri in found for a in instrument_ancestors(iri)}
+    for iri in list(found):
+        if iri in _GENERIC_PARENTS and iri in specific:
+            del found[iri]
+
+    new: dict[str, Entity] = {}
+    known_keys = {name_key(label) for label, _ in instrument_free_text_names()}
+    for passage in passages:
+        for m in _FUNDING_PHRASE.finditer(passage.text):
+            name = next(g for g in m.groups() if g)
+            name = re.sub(r"\s+", " ", name).strip(" -")
+            name = re.sub(r"\s+(?:and|for|of|de|du|für|van)$", "", name)
+            if not _new_instrument_name(name, known_keys):
+                continue
+            ref = new_instrument_ref(name)
+            ent = new.setdefault(ref.key, Entity(ref=ref, label=name, lang=None, confidence=0.6))
+            ent.passages.add(passage.position)
+    for ent in new.values():  # later mentions of a new instrument's exact name
+        for passage in passages:
+            if ent.label in passage.text:
+                ent.passages.add(passage.position)
+    return list(found.values()) + list(new.values())
+
+
+def _new_instrument_name(name: str, known_keys: set[str]) -> bool:
+    if len(name) < 4 or name_key(name) in known_keys or " " not in name:
+        return False
+    if _NOT_INSTRUMENT_HEADS.search(name) or resolve_region(name) is not None:
+        return False
+    return bool(_INSTRUMENT_HEADS.search(name)) or sum(w[:1].isupper() for w in name.split()) >= 3

@@ -1,0 +1,321 @@
+"""Organisations named in free text: councils, agencies, clusters, chambers, companies, universities.
+
+Found by patterns that need evidence beyond capitalisation: a legal form (GmbH, A/S, AB, Ltd...), an
+organisational head word in one of the corpus languages (Council, Agency, Universität, Kommune,
+Kamer van Koophandel, -styrelsen...), a field/value layout ("Lead partner: ..."), an enumeration after
+"partners (...)", an acronym defined in parentheses, or a name attributed to a speaker ("..., Manager
+at X"). Each organisation gets ``rg:locatedIn`` and ``rg:countryCode`` when its name or its passage
+names a region. Person names, generic phrases ("the Council") and known instruments or regions are not
+organisations.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Literal
+
+from ingest.document import Passage
+from ingest.extract.gazetteer import region_by_key, resolve_instrument, resolve_region
+from ingest.extract.model import Entity, EntityRef
+from ingest.extract.text_utils import name_key, slug, tokenize
+from kg.namespaces import RG
+
+_W = r"[A-ZÀ-ÞØÆÅ][\w'’&-]*"  # a capitalised word
+_CONNECT = r"(?:of|for|and|the|de|du|des|la|le|van|von|der|für|&|pour)"
+_NAME = rf"{_W}(?:[ \t]+(?:{_CONNECT}[ \t]+)*{_W}){{0,7}}"
+
+_LEGAL = (
+    r"GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|A/S|ApS|AB|BV|B\.V\.|NV|N\.V\.|Ltd\.?|Limited|LLP|plc|PLC|SAS|SARL|S\.A\.|SA|"
+    r"S\.r\.l\.|Srl|S\.p\.A\.|SpA|Oy|Oyj|ASA|AS|HF|hf|e\.V\.|KG|Inc\.?|LLC|sp\.\s*z\s*o\.o\.|S\.L\.|SL|vzw|VZW|asbl|ASBL"
+)
+_LEGAL_RE = re.compile(rf"(?<![\w])((?:{_W}|[a-z][\w-]+)(?:[ \t]+(?:{_CONNECT}[ \t]+)*{_W}){{0,5}})[ \t]+({_LEGAL})(?![\w])")
+
+_HEADS = (
+    r"County Council|City Council|Borough Council|District Council|Council|Agency|Agencies|Chamber of Commerce|"
+    r"Chamber|Chambers|University|Universität|Universitet|Universitetet|Université|Universiteit|Università|"
+    r"Universidad|Uniwersytet|Hochschule|Hogeschool|College|Institute|Institut|Instituut|Instituttet|Institutet|"
+    r"Innovation Centre|Innovation Center|Research Centre|Research Center|Centre|Center|Cluster|Association|"
+    r"Associations|Association pour|Federation|Foundation|Stichting|Stiftung|Fondation|Kommune|Kommun|Gemeente|"
+    r"Provincie|Kamer van Koophandel|Handelskammer|Industrie- und Handelskammer|IHK|Ministry|Ministerium|"
+    r"Ministère|Ministeriet|Department|Directorate|Commission|Authority|Office|EU Office|Hospital|Business Alliance|"
+    r"Alliance|Partnership|Enterprise Partnership|Network|Netværk|Consortium|Confederation|Union|Academy|Akademie|"
+    r"Board|Service|Services|Group|Company|Corporation|Bank|Lab|Labs|Park|Science Park|Business Park|Hub|"
+    r"Ontwikkelingsmaatschappij|Maatschappij|Gesellschaft|Verband|Væksthus|Erhverv|"
+    r"Landesregierung|Government|Secretariat|Observatory|Platform"
+)
+_HEAD_RE = re.compile(rf"\b(?:{_HEADS})\b")
+# Danish/Swedish/German compounds that name an organisation by their ending
+_COMPOUND_RE = re.compile(
+    r"\b[A-ZÆØÅÄÖÜ][a-zæøåäöü]+(?:styrelsen|rådet|verket|instituttet|institutet|ministeriet|departementet|"
+    r"universitetet|kommune|kammer|agentur|kammaren|förbundet|foreningen|forbundet|akademiet)\b"
+)
+_NAME_RE = re.compile(_NAME)
+_FIELD_RE = re.compile(
+    r"^\s*(?:Lead partner|Lead Partner|Leadpartner|Project partners?|Partners?|Beneficiary|Beneficiaries|"
+    r"Organisation|Organization|Coordinator|Applicant|Kontraktansvarlig partner|Projektpartnere?|Partnere|"
+    r"Federführender Partner|Projektträger|Begünstigter|Chef de file|Bénéficiaire|Begunstigde|Penvoerder|"
+    r"Stödmottagare|Projektägare|Published by|Udgivet af|Herausgeber)(?:\s*[:\-–]\s*(.*)|\s*)$",
+    re.IGNORECASE,
+)
+_ENUM_RE = re.compile(r"\bpartners?\s*\(([^()]{5,400})\)", re.IGNORECASE)
+_ACRONYM_DEF_RE = re.compile(rf"({_NAME})\s*\(\s*(?:the\s+)?([A-Z][A-Za-z0-9&'’-]{{1,11}})\s*\)")
+_ACRONYM_FIRST_RE = re.compile(rf"\b([A-Z][A-Z0-9&]{{1,9}})\s*\(\s*(?:the\s+)?({_NAME})\s*\)")
+_ACRONYM_DASH_RE = re.compile(rf"(?m)(?:^|\s)([A-Z][A-Z0-9&]{{1,9}})\s+[–-]\s+({_NAME})")
+_ATTRIBUTION_RE = re.compile(
+    rf"\b(?:Manager|Director|CEO|[Aa]dvis[eo]r|Consultant|Researcher|Head|Coordinator|Officer|President|"
+    rf"Chairman|Secretary General|[Oo]wner|Founder|Partner|Specialist)[\w /&]{{0,40}}?(?:\s+at|,)\s+({_NAME})"
+)
+_SME_RE = re.compile(
+    rf"(?:\(|^|\.\s)({_NAME}),\s+(?:[A-Z][a-z]+\s+)?(?:SME|company|startup|virksomhed|Unternehmen|företag)\b"
+)
+_CLUSTER_RE = re.compile(
+    rf"\b(?:the|The)\s+(?:(?:Danish|Swedish|German|French|Norwegian|Finnish|Estonian|Latvian|Dutch|Polish)\s+)?"
+    rf"({_NAME})\s+cluster(?:s)?\b(?!\s+organi)"
+)
+_REGION_ORG_RE = re.compile(r"\b(?:Region|Regionen|Regione|Région|Landkreis|Kreis|Provincie|Provinz)\s+[A-ZÀ-ÞØÆÅ][\w-]+")
+_TABLE_PERSON_RE = re.compile(r"(?m)^\s*(?:[a-z]+\s+)?[A-ZÀ-Þ][\w'’-]+(?:\s[A-ZÀ-Þ][\w'’-]+)?,\s+[A-ZÀ-Þ][\w-]+\s+")
+_NOT_ORG_WORDS = re.compile(
+    r"\b(?:Your|Our|How|What|Why|Get|Use|Make|Develop|Maintain|Understand|Choose|Strategic|Lessons|Models|"
+    r"Conference|Conferences|Workshop|Workshops|Event|Events|Session|Sessions|Matchmaking|Meeting|Call|Calls|"
+    r"Programme|Programmes|Program|Fund|Facility|Initiative|Initiatives|Scheme|Project|Projects|Annex|Figure|"
+    r"Head|Manager|Director|Chief|Senior|Officer|Consultant|Specialkonsulent|Formerly|Including)\b"
+)
+_CLUSTER_NAMED_RE = re.compile(rf"\bcluster\s+(?:organi[sz]ation\s+)?({_NAME})")
+
+_NATIONALITY = re.compile(
+    r"^(?:the\s+|The\s+)?(?:Danish|Swedish|German|French|Norwegian|Finnish|Estonian|Latvian|Lithuanian|Polish|"
+    r"Dutch|Belgian|British|Irish|Italian|Spanish|Austrian|Icelandic|Nordic|Scandinavian|Chinese|local|"
+    r"agro business|food|forest industry|Swedish/Norwegian)\s+"
+)
+_STOP_NAMES = {
+    name_key(s)
+    for s in ["", "Council ", "Commission ", "Agency ", "University ", "Region ", "Network ", "Cluster ", "Centre ", "Board ", "Office ", "Ministry ", "Chamber ", "Partnership ", "Government ", "Department"]
+    if s.strip()
+} | {name_key(s) for s in ("Council", "Commission", "Region", "Network", "Cluster", "Centre", "Office", "Board",
+                            "Service", "Group", "Union", "European Union", "EU", "Partner", "Partners", "Lead partner",
+                            "Project Manager", "Communication manager", "Chief Executive", "Cluster Manager",
+                            "Annex", "Figure", "Table", "Priority Axis", "Specific objective", "Target", "Theme",
+                            "Type", "Phase", "SME", "SMEs", "Innovation", "Research", "The", "This", "These", "For",
+                            "In", "Our", "Their", "We", "Lead", "Project")}
+_GENERIC_FIRST = {"the", "a", "an", "this", "that", "these", "those", "our", "their", "its", "each", "every",
+                  "all", "both", "other", "several", "many", "some", "such", "regional", "national", "local",
+                  "european", "international", "public", "private", "new", "business", "cluster", "innovation",
+                  "den", "det", "de", "der", "die", "das", "le", "la", "les", "het", "en", "et", "og"}
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "our", "their", "its", "each", "every", "all",
+                "both", "other", "several", "many", "some", "such", "den", "det", "der", "die", "das", "le", "la",
+                "les", "het"}
+_GENERIC_SINGLE_HEADS = {"region", "council", "agency", "university", "network", "cluster", "centre", "center",
+                         "office", "board", "group", "service", "services", "partnership", "alliance", "union",
+                         "commission", "department", "ministry", "chamber", "institute", "hub", "lab", "platform"}
+
+
+def _clean(name: str) -> str:
+    name = re.split(r"[’']s\s", name)[0]
+    name = re.sub(r"\s+", " ", name).strip(" ,.;:–-\"'“”‘’()")
+    words = name.split()
+    while len(words) > 2 and (words[-1] == "EU" or _is_country(" ".join(words[-2:])) or _is_country(words[-1])):
+        cut = 2 if _is_country(" ".join(words[-2:])) else 1
+        if not _HEAD_RE.search(" ".join(words[:-cut])) and not _LEGAL_RE.search(" ".join(words[:-cut])):
+            break
+        words = words[:-cut]
+    name = " ".join(words)
+    name = _NATIONALITY.sub("", name)
+    name = re.sub(r"^(?:the|The|THE)\s+", "", name)
+    name = re.sub(r"\s+(?:and|og|und|et|en|of|for|the|&|in|i)$", "", name)
+    return name.strip()
+
+
+def _is_country(text: str) -> bool:
+    ref = resolve_region(text)
+    info = region_by_key(ref.key) if ref is not None else None
+    return info is not None and (info.level == 0 or info.key.startswith("country-"))
+
+
+def _plausible(name: str) -> bool:
+    """A name that can be an organisation: not generic, not a person, region or instrument."""
+    if len(name) < 2 or len(name) > 90 or _NOT_ORG_WORDS.search(name):
+        return False
+    if name[:1].islower() and not _LEGAL_RE.search(name):
+        return False
+    key = name_key(name)
+    if not key or key in _STOP_NAMES:
+        return False
+    words = name.split()
+    if words[0].casefold() in _DETERMINERS and len(words) <= 2:
+        return False
+    if len(words) == 1 and words[0].casefold() in _GENERIC_SINGLE_HEADS:
+        return False
+    if all(w.casefold() in _GENERIC_SINGLE_HEADS or w.casefold() in _DETERMINERS for w in words):
+        return False
+    if resolve_instrument(name) is not None:
+        return False
+    if resolve_region(name) is not None and not _HEAD_RE.search(name) and not _REGION_ORG_RE.match(name) and not _COMPOUND_RE.search(name):
+        return False
+    if len(words) == 2 and all(re.fullmatch(r"[A-ZÀ-Þ][a-zà-ÿ]+", w) for w in words) and not _HEAD_RE.search(name) \
+            and not _COMPOUND_RE.search(name) and not _REGION_ORG_RE.match(name):
+        return False  # "Peter Grant": two plain capitalised words and nothing organisational
+    return True
+
+
+def _split_coordination(name: str) -> list[str]:
+    """'X and Y Council' -> the parts that are organisations by themselves; a region before 'and' stays."""
+    parts = re.split(r"\s+(?:and|og|und|och|et|en|&)\s+", name)
+    if len(parts) == 1:
+        return [name]
+    left, right = parts[0], " ".join(parts[1:])
+    if resolve_region(left) is not None and not _HEAD_RE.search(left) and not _REGION_ORG_RE.match(left):
+        return [name]
+    out = [p for p in parts if _HEAD_RE.search(p) or _COMPOUND_RE.search(p) or _REGION_ORG_RE.match(p)]
+    return out or [right]
+
+
+def _head_names(text: str) -> list[tuple[str, int]]:
+    """Capitalised names that contain an organisational head word or compound."""
+    out = []
+    for m in _NAME_RE.finditer(text):
+        name = m.group()
+        if _HEAD_RE.search(name) or _COMPOUND_RE.search(name):
+            out.append((name, m.start()))
+        else:
+            # "Region Midtjylland", "Erhverv Skanderborg": head word first, then a capitalised name
+            pass
+    for m in _COMPOUND_RE.finditer(text):
+        out.append((m.group(), m.start()))
+    return out
+
+
+def _trim_to_head(name: str) -> str:
+    """Drop leading sentence words before an organisation name ('In Kent County Council' -> 'Kent County Council')."""
+    words = name.split()
+    while len(words) > 1 and words[0].casefold() in {"in", "at", "from", "by", "with", "and", "for", "to",
+                                                      "since", "through", "via", "contact", "kontakt",
+                                                      "læs", "mere", "om", "specialkonsulent", "hos", "bei",
+                                                      "von", "dr.", "mr.", "ms.", "prof.", "formerly",
+                                                      "including", "i", "og"}:
+        words = words[1:]
+    return " ".join(words)
+
+
+def find_organisations(passages: list[Passage]) -> list[Entity]:
+    """Organisations mentioned in the passages, with acronyms, ``rg:locatedIn`` and ``rg:countryCode``."""
+    found: dict[str, Entity] = {}
+    acronyms: dict[str, str] = {}  # acronym -> key of the organisation
+
+    def add(passage: Passage, raw: str, confidence: float = 0.8, acronym: str | None = None) -> Entity | None:
+        name = _clean(_trim_to_head(_clean(raw)))
+        if not _plausible(name):
+            return None
+        key = slug(name)
+        if key in acronyms.values() or (key not in found and name in acronyms):
+            key = acronyms.get(name, key)
+        ent = found.get(key)
+        if ent is None:
+            ent = Entity(ref=EntityRef("Organisation", key), label=name, lang=None, confidence=confidence)
+            found[key] = ent
+        ent.passages.add(passage.position)
+        ent.confidence = max(ent.confidence, confidence)
+        if acronym and acronym != name:
+            acronyms[acronym] = key
+            if (acronym, None) not in ent.alt_labels:
+                ent.alt_labels.append((acronym, None))
+        return ent
+
+    previous_field = False
+    for passage in passages:
+        text = _TABLE_PERSON_RE.sub("", passage.text)
+        # field/value layouts: "Lead partner: X" or a label passage followed by the value passage
+        stripped = text.strip()
+        if previous_field and stripped and len(stripped) < 120 and "\n" not in stripped:
+            add(passage, stripped, 0.9)
+        previous_field = False
+        for line in text.splitlines():
+            fm = _FIELD_RE.match(line)
+            if fm:
+                value = (fm.group(1) or "").strip()
+                if value:
+                    for item in re.split(r"\s*[;,]\s*", value):
+                        if item:
+                            add(passage, item, 0.9)
+                elif line.strip() == stripped:
+                    previous_field = True
+        for m in _ENUM_RE.finditer(text):
+            for item in re.split(r"\s*(?:,|;|\band\b|&(?=\s*the\b))\s*", m.group(1)):
+                item = item.strip()
+                if (item and item[:1].isupper()) or item.startswith("the "):
+                    add(passage, item, 0.85)
+        for m in _ACRONYM_DEF_RE.finditer(text):
+            name, acr = m.group(1), m.group(2)
+            if _HEAD_RE.search(name) or _COMPOUND_RE.search(name) or _LEGAL_RE.search(name):
+                parts = _split_coordination(name)
+                for part in parts[:-1]:
+                    add(passage, part, 0.85)
+                add(passage, parts[-1], 0.9, acronym=acr)
+        for m in _ACRONYM_FIRST_RE.finditer(text):
+            acr, name = m.group(1), m.group(2)
+            if _HEAD_RE.search(name):
+                ent = add(passage, acr, 0.85)
+                if ent is not None and (name, None) not in ent.alt_labels:
+                    ent.alt_labels.append((_clean(_NATIONALITY.sub("", name)), None))
+        for m in _ACRONYM_DASH_RE.finditer(text):
+            acr, name = m.group(1), m.group(2)
+            if _HEAD_RE.search(name):
+                add(passage, name, 0.85, acronym=acr)
+        for m in _LEGAL_RE.finditer(text):
+            base = _clean(m.group(1))
+            if (base and not base[:1].islower()) or (base.isalpha() and " " not in base):
+                ent = add(passage, f"{base} {m.group(2)}", 0.9)
+                if ent is not None:
+                    acronyms.setdefault(base, ent.ref.key)
+        for name, _ in _head_names(text):
+            for part in _split_coordination(name):
+                add(passage, part, 0.75)
+        for m in _REGION_ORG_RE.finditer(text):
+            if resolve_region(m.group()) is not None:
+                add(passage, m.group(), 0.8)
+        for rx in (_ATTRIBUTION_RE, _SME_RE, _CLUSTER_RE, _CLUSTER_NAMED_RE):
+            for m in rx.finditer(text):
+                add(passage, m.group(1), 0.7)
+
+    for acr, key in list(acronyms.items()):
+        dup = found.get(slug(acr))
+        if dup is not None and key in found and dup.ref.key != key:
+            found[key].passages |= dup.passages
+            del found[dup.ref.key]
+    _link_mentions(passages, found, acronyms)
+    for ent in found.values():
+        _locate(ent, passages)
+    return list(found.values())
+
+
+def _link_mentions(passages: list[Passage], found: dict[str, Entity], acronyms: dict[str, str]) -> None:
+    """Later mentions of a found name or acronym add their passages."""
+    names = {ent.label: key for key, ent in found.items()}
+    names.update({a: k for a, k in acronyms.items() if k in found})
+    for passage in passages:
+        for name, key in names.items():
+            if len(name) >= 2 and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", passage.text):
+                found[key].passages.add(passage.position)
+
+
+def _locate(ent: Entity, passages: list[Passage]) -> None:
+    """rg:locatedIn / rg:countryCode from a region named inside the organisation's name."""
+    tokens = tokenize(ent.label)
+    best = None
+    for size in range(len(tokens), 0, -1):
+        for i in range(0, len(tokens) - size + 1):
+            piece = ent.label[tokens[i].start : tokens[i + size - 1].end]
+            if not piece[:1].isupper():
+                continue
+            ref = resolve_region(piece)
+            if ref is not None:
+                best = ref
+                break
+        if best is not None:
+            break
+    if best is None:
+        return
+    info = region_by_key(best.key)
+    ent.add(RG.locatedIn, best)
+    if info is not None and info.country_code:
+        ent.add(RG.countryCode, Literal(info.country_code))

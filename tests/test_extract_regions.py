@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from ingest.document import Passage
+from ingest.extract.regions import find_regions
+
+
+def keys(text: str, lang: str = "en") -> set[str]:
+    return {e.ref.key for e in find_regions([Passage("d", 0, 0, len(text), text, lang)])}
+
+
+def test_multilingual_and_slash_forms() -> None:
+    assert keys("Partners from West-Vlaanderen / West Flanders and Kent.") == {"BE25", "UKJ4"}
+    assert keys("Region Midtjylland og Donegal mødtes i Aarhus.", "da") == {"DK04", "IE041"}
+    assert keys("Die Partner aus Oberbayern und Skåne trafen sich in München.", "de") == {"DE21", "SE224"}
+
+
+def test_ellipsis_and_macro_regions() -> None:
+    got = keys("Businesses from Kent, Hauts-de-France, East & West Flanders and the SW of the Netherlands in the 2 Seas area.")
+    assert got == {"UKJ4", "FRE", "BE23", "BE25", "south-west-netherlands", "2-seas-area"}
+
+
+def test_country_qualifier_and_negatives() -> None:
+    assert keys("The workshop was held in Aarhus, Denmark.") == {"DK04"}
+    assert keys("In May the region and the council met Peter Grant.") == set()
+    assert keys("Rathckegården in Sweden") == {"SE"}
