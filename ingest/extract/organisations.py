@@ -152,10 +152,11 @@ def _plausible(name: str) -> bool:
         return False
     if resolve_region(name) is not None and not _HEAD_RE.search(name) and not _REGION_ORG_RE.match(name) and not _COMPOUND_RE.search(name):
         return False
-    if len(words) == 2 and all(re.fullmatch(r"[A-ZÀ-Þ][a-zà-ÿ]+", w) for w in words) and not _HEAD_RE.search(name) \
-            and not _COMPOUND_RE.search(name) and not _REGION_ORG_RE.match(name):
-        return False  # "Peter Grant": two plain capitalised words and nothing organisational
-    return True
+    # "Peter Grant": two plain capitalised words and nothing organisational
+    person_like = len(words) == 2 and all(re.fullmatch(r"[A-ZÀ-Þ][a-zà-ÿ]+", w) for w in words)
+    return not person_like or bool(
+        _HEAD_RE.search(name) or _COMPOUND_RE.search(name) or _REGION_ORG_RE.match(name)
+    )
 
 
 def _split_coordination(name: str) -> list[str]:
