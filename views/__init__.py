@@ -1,0 +1,1 @@
+"""The explorer's pages (Streamlit views only: they call ``kg`` and ``search`` and render)."""
