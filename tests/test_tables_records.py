@@ -89,7 +89,7 @@ def test_repeated_rows_are_one_project_in_several_regions(tmp_path: Path) -> Non
     merged = table.records[0]
     assert merged.rows == [1, 2] and merged.counties == ["Cavan", "Leitrim"]
     assert merged.total_original == Decimal(7750) and merged.year == 2014
-    doc, passages, extraction = table.to_document(und)
+    _doc, _passages, extraction = table.to_document(und)
     project = next(e for e in extraction.entities.values() if e.ref.kind == "Project" and e.label == "Broadband for all")
     sources = [v for p, v in project.attributes if p == DCTERMS.source]
     assert sources == [Literal("ie.csv#row=1"), Literal("ie.csv#row=2")]

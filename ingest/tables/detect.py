@@ -226,11 +226,9 @@ def _mojibake_penalty(text: str) -> int:
         if ord(ch) < 128 or ch in _COMMON_SYMBOLS:
             continue
         cat = unicodedata.category(ch)
-        if not cat.startswith("L") and (
+        if (not cat.startswith("L") and (
             (i > 0 and sample[i - 1].isalpha()) or (i + 1 < len(sample) and sample[i + 1].isalpha())
-        ):
-            penalty += 1
-        elif ch in "ÃÂÅ":
+        )) or ch in "ÃÂÅ":
             penalty += 1
     return penalty
 

@@ -174,7 +174,7 @@ def resolve_fund(raw: str, lang: str | None, book: RoleBook | None = None) -> En
 
         hit = gazetteer.resolve_instrument(name, lang=lang)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
     except ImportError:
         pass
     except Exception:
