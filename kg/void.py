@@ -14,7 +14,8 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 
 from kg.namespaces import DCAT, PREFIXES, RG, VOID
 
-#: What the description says about the licence when the graph does not state one.
+#: What the description says about the licence unless the operator gives one (the ontology's
+#: own licence is not the data's: the facts come from documents under their own terms).
 LICENCE_NOT_STATED = "not stated: the licence of each source document applies"
 
 
@@ -50,9 +51,6 @@ def void_graph(
         "and EU lists of operations, each fact with its source passage (one named graph per document).",
         lang="en",
     )))
-    if licence is None:
-        rows = store.select("SELECT ?l WHERE { ?s <http://purl.org/dc/terms/license> ?l } LIMIT 1")
-        licence = str(rows[0]["l"]) if rows else None
     if licence and licence.startswith(("http://", "https://")):
         g.add((ds, DCTERMS.license, URIRef(licence)))
     else:
