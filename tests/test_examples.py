@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
 
 from kg.examples import example_queries
 from kg.store import GraphStore, QueryResult
@@ -37,17 +41,23 @@ OPERATION_ROWS = 12
 
 
 @pytest.fixture(scope="module")
-def seed_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+def seed_graph_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The five seeds ingested without the search index (the graph is what these tests need)."""
     from ingest.pipeline import ingest
-    from kg.store import DataDir
-
     from tests.conftest import require_seeds
 
     settings = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("seed-graph"))
     report = ingest([require_seeds()], settings, build_index=False)
     assert not report.failed, [f.reason for f in report.failed]
-    store = DataDir(settings.data_dir).open_reader()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def seed_graph(seed_graph_settings: Settings) -> Iterator[GraphStore]:
+    """The seed graph's published generation, opened read-only."""
+    from kg.store import DataDir
+
+    store = DataDir(seed_graph_settings.data_dir).open_reader()
     yield store
     store.close()
 
@@ -65,6 +75,11 @@ def run(store: GraphStore, name: str) -> QueryResult:
 
 def values(result: QueryResult, var: str) -> list[str]:
     return [str(r[var]) for r in result.rows if r.get(var) is not None]
+
+
+def num(term: Node | None) -> int:
+    """An integer-valued result cell."""
+    return int(str(term))
 
 
 def xfail_if_empty(result: QueryResult, reason: str) -> None:
@@ -90,15 +105,15 @@ def test_every_example_runs_on_the_seeds(seed_graph: GraphStore, name: str) -> N
 
 def test_documents_by_language(seed_graph: GraphStore) -> None:
     result = run(seed_graph, "documents_by_language")
-    docs = {str(r["language"]): int(r["documents"]) for r in result.rows}  # type: ignore[arg-type]
+    docs = {str(r["language"]): num(r["documents"]) for r in result.rows}
     assert docs == {"en": 4, "da": 1}
-    passages = {str(r["language"]): int(r["passages"]) for r in result.rows}  # type: ignore[arg-type]
+    passages = {str(r["language"]): num(r["passages"]) for r in result.rows}
     assert all(n >= 1 for n in passages.values())
 
 
 def test_entity_counts_per_class(seed_graph: GraphStore) -> None:
     result = run(seed_graph, "entity_counts_per_class")
-    counts = {str(r["class"]).removeprefix(RG): int(r["entities"]) for r in result.rows}  # type: ignore[arg-type]
+    counts = {str(r["class"]).removeprefix(RG): num(r["entities"]) for r in result.rows}
     assert set(counts) == {"Region", "Project", "Instrument", "Organisation", "Practice", "Document", "Passage"}
     assert counts["Document"] == 5
     assert counts["Passage"] >= 5
@@ -129,7 +144,7 @@ def test_label_lookup_finds_erdf_by_its_danish_name(seed_graph: GraphStore) -> N
 def test_practices_by_type_and_country(seed_graph: GraphStore) -> None:
     result = run(seed_graph, "practices_by_type_and_country")
     assert result.rows
-    assert sum(int(r["practices"]) for r in result.rows) >= 5  # type: ignore[arg-type]
+    assert sum(num(r["practices"]) for r in result.rows) >= 5
     assert all(str(r["type"]).startswith("https://w3id.org/regiograph/id/practice-type/") for r in result.rows)
     countries = set(values(result, "country"))
     if not countries:
@@ -148,7 +163,7 @@ def test_cooperating_regions(seed_graph: GraphStore) -> None:
     result = run(seed_graph, "cooperating_regions")
     xfail_if_empty(result, "Kent as a partner region of ISE, with the other ISE regions")
     assert any("Innovative Sector Exchange" in p for p in values(result, "throughProjects"))
-    assert all(int(r["projects"]) >= 1 for r in result.rows)  # type: ignore[arg-type]
+    assert all(num(r["projects"]) >= 1 for r in result.rows)
 
 
 def test_projects_by_instrument(seed_graph: GraphStore) -> None:
@@ -170,7 +185,7 @@ def test_region_pair_network(seed_graph: GraphStore) -> None:
     xfail_if_empty(result, "projects with two or more partner regions (EIS: 7 regions; ISE: 5)")
     for row in result.rows:
         assert str(row["regionA"]) < str(row["regionB"])
-        assert int(row["sharedProjects"]) >= 1  # type: ignore[arg-type]
+        assert num(row["sharedProjects"]) >= 1
 
 
 def test_operations_by_fund_and_year_on_seeds_is_empty(seed_graph: GraphStore) -> None:
@@ -214,7 +229,54 @@ def test_operations_by_fund_and_year(operations_settings: Settings) -> None:
     finally:
         store.close()
     assert result.rows
-    assert sum(int(r["operations"]) for r in result.rows) == OPERATION_ROWS  # type: ignore[arg-type]
-    got = {(str(r["fundLabel"]), int(r["year"])): int(r["operations"]) for r in result.rows}  # type: ignore[arg-type]
+    assert sum(num(r["operations"]) for r in result.rows) == OPERATION_ROWS
+    got = {(str(r["fundLabel"]), num(r["year"])): num(r["operations"]) for r in result.rows}
     assert got == expected
-    assert all(float(r["euFundingEUR"]) > 0 for r in result.rows)  # type: ignore[arg-type]
+    assert all(float(str(r["euFundingEUR"])) > 0 for r in result.rows)
+
+
+# --- helpers shared by the interoperability tests -----------------------------------------------
+
+#: Variables bound by SAMPLE (any one value may come back) and by GROUP_CONCAT (any order).
+SAMPLE_VARIABLES = {"partnerLabel", "typeLabel", "organisationLabel", "labelA", "labelB", "fundLabel"}
+CONCAT_VARIABLES = {"throughProjects", "projects"}
+
+
+def comparable(variables: list[str], rows: list[dict[str, Node | None]]) -> list[tuple[str, ...]]:
+    """Rows in an engine-independent form: numbers as numbers, concatenations sorted, order ignored."""
+    out: list[tuple[str, ...]] = []
+    for row in rows:
+        cells: list[str] = []
+        for var in variables:
+            if var in SAMPLE_VARIABLES:
+                continue
+            term = row.get(var)
+            if term is None:
+                cells.append("")
+            elif isinstance(term, Literal) and isinstance(term.toPython(), int | float | Decimal) and not isinstance(term.toPython(), bool):
+                cells.append(f"{float(term.toPython()):.4f}")
+            elif var in CONCAT_VARIABLES:
+                cells.append(" | ".join(sorted(str(term).split(" | "))))
+            else:
+                cells.append(str(term))
+        out.append(tuple(cells))
+    return sorted(out)
+
+
+def json_rows(doc: dict[str, Any]) -> list[dict[str, Node | None]]:
+    """SPARQL 1.1 JSON results as rows of rdflib terms."""
+    rows: list[dict[str, Node | None]] = []
+    for binding in doc["results"]["bindings"]:
+        row: dict[str, Node | None] = {}
+        for var, cell in binding.items():
+            if cell["type"] == "uri":
+                row[var] = URIRef(cell["value"])
+            elif cell["type"] == "bnode":
+                row[var] = BNode(cell["value"])
+            else:
+                row[var] = Literal(
+                    cell["value"], lang=cell.get("xml:lang"),
+                    datatype=URIRef(cell["datatype"]) if "datatype" in cell and "xml:lang" not in cell else None,
+                )
+        rows.append(row)
+    return rows
