@@ -1,19 +1,27 @@
-"""Precision and recall of ``extract_document`` on the seed documents, per entity type and for
-region links (pairs of regions sharing a project).
+"""Precision and recall of ``extract_document`` against a hand annotation, in one table.
 
-Usage: ``.venv/bin/python bench/extract_eval.py [SEEDS_DIR]`` (default: the shared seeds).
-Gold: ``tests/fixtures/gold_seeds_projects_practices.json`` and, when present,
-``tests/fixtures/gold_seeds_regions_orgs_instruments.json``. Entities match by label
-(case- and accent-insensitive; alt labels count on both sides).
+Usage::
+
+    .venv/bin/python bench/extract_eval.py                      # the five seeds
+    .venv/bin/python bench/extract_eval.py tests/fixtures/unseen  # the unseen test texts
+    .venv/bin/python bench/extract_eval.py DIR --gold GOLD.json -v  # -v: list misses and extras
+
+Gold: ``tests/fixtures/gold_seeds.json`` for the seeds, ``DIR/gold.json`` for any other folder.
+Rows: every entity type (matched by label, case- and accent-insensitive, alt labels count on
+both sides), project partner regions and funding as (project, region/instrument) pairs, and
+region links (pairs of regions that share a project, over all documents; a project named in
+several documents is one project).
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import logging
 import re
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -28,19 +36,13 @@ from ingest.extract.model import KINDS, Entity, EntityRef, Extraction  # noqa: E
 from kg.namespaces import RG  # noqa: E402
 
 SEEDS = Path("/work/shared/corpus/seeds")
-GOLD_FILES = (
-    ROOT / "tests/fixtures/gold_seeds_projects_practices.json",
-    ROOT / "tests/fixtures/gold_seeds_regions_orgs_instruments.json",
-)
-_KIND_ALIASES = {fold(k): k for k in KINDS} | {
-    "regions": "Region", "projects": "Project", "instruments": "Instrument",
-    "organisations": "Organisation", "organizations": "Organisation", "practices": "Practice",
-    "organization": "Organisation",
-}
+SEED_GOLD = ROOT / "tests/fixtures/gold_seeds.json"
+
+Labels = frozenset[str]
 
 
 def read_passages(path: Path) -> list[Passage]:
-    """The passages of a seed: the project's reader and splitter, else blank-line paragraphs."""
+    """The passages of a text file: the project's reader and splitter, else blank-line paragraphs."""
     try:
         from ingest.passages import split_passages
         from ingest.readers import read_document
@@ -55,127 +57,170 @@ def read_passages(path: Path) -> list[Passage]:
         return passages
 
 
-def _labels(item: dict[str, Any]) -> set[str]:
-    labels = {item.get("label") or "", *(item.get("alt_labels") or [])}
-    return {fold(x) for x in labels if x}
+def _gold_labels(item: dict[str, Any]) -> Labels:
+    return frozenset(fold(x) for x in {item.get("label") or "", *(item.get("alt_labels") or [])} if x)
 
 
-def load_gold() -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """doc file name -> kind -> gold items (dicts with at least ``label``)."""
-    gold: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for path in GOLD_FILES:
-        if not path.exists():
+def _entity_labels(entity: Entity) -> Labels:
+    return frozenset({fold(entity.label), *(fold(a) for a, _ in entity.alt_labels), fold(entity.ref.key)})
+
+
+def load_gold(path: Path) -> dict[str, dict[str, Any]]:
+    """doc file name -> {"lang": ..., kind: [items]}."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.get("documents", data).items() if not k.startswith("_")}
+
+
+class Tally:
+    """Counts for one row: (true predictions, predictions, found gold, gold)."""
+
+    def __init__(self) -> None:
+        self.tp_pred = self.n_pred = self.tp_gold = self.n_gold = 0
+
+    def add(self, pred: list[Labels], gold: list[Labels]) -> tuple[list[Labels], list[Labels]]:
+        """Score one document; returns (unmatched predictions, missed gold)."""
+        extra = [p for p in pred if not any(p & g for g in gold)]
+        missed = [g for g in gold if not any(p & g for p in pred)]
+        self.tp_pred += len(pred) - len(extra)
+        self.n_pred += len(pred)
+        self.tp_gold += len(gold) - len(missed)
+        self.n_gold += len(gold)
+        return extra, missed
+
+    def row(self, name: str) -> str:
+        prec = self.tp_pred / self.n_pred if self.n_pred else 1.0
+        rec = self.tp_gold / self.n_gold if self.n_gold else 1.0
+        return (f"{name:<18}{prec:>10.2f}{rec:>8.2f}   "
+                f"({self.tp_pred}/{self.n_pred}, {self.tp_gold}/{self.n_gold})")
+
+
+Pair = tuple[Labels, Labels]
+
+
+def _pair_hit(a: Pair, b: Pair) -> bool:
+    return bool(a[0] & b[0]) and bool(a[1] & b[1])
+
+
+class PairTally(Tally):
+    def add_pairs(self, pred: list[Pair], gold: list[Pair]) -> tuple[list[Pair], list[Pair]]:
+        extra = [p for p in pred if not any(_pair_hit(p, g) for g in gold)]
+        missed = [g for g in gold if not any(_pair_hit(p, g) for p in pred)]
+        self.tp_pred += len(pred) - len(extra)
+        self.n_pred += len(pred)
+        self.tp_gold += len(gold) - len(missed)
+        self.n_gold += len(gold)
+        return extra, missed
+
+
+def _linked(ext: Extraction, predicate: Any) -> list[Pair]:
+    labels = {ref: _entity_labels(e) for ref, e in ext.entities.items()}
+    out: list[Pair] = []
+    for entity in ext.entities.values():
+        if entity.ref.kind != "Project":
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
-        docs = data.get("documents", data)
-        for doc, body in docs.items():
-            if not isinstance(body, dict):
-                continue
-            for key, items in body.items():
-                kind = _KIND_ALIASES.get(fold(key))
-                if kind is None and key == "entities" and isinstance(items, list):
-                    for item in items:
-                        k = _KIND_ALIASES.get(fold(str(item.get("kind") or item.get("type"))))
-                        if k:
-                            gold[doc][k].append(item)
-                elif kind is not None and isinstance(items, list):
-                    gold[doc][kind].extend(i for i in items if isinstance(i, dict) and "label" in i)
-    return gold
+        for pred, value in entity.attributes:
+            if pred == predicate and isinstance(value, EntityRef):
+                out.append((labels[entity.ref], labels.get(value) or frozenset({fold(value.key)})))
+    return out
 
 
-def _entity_labels(entity: Entity) -> set[str]:
-    return {fold(entity.label), *(fold(a) for a, _ in entity.alt_labels), fold(entity.ref.key)}
+def _gold_linked(items: list[dict[str, Any]], field: str) -> list[Pair]:
+    return [(_gold_labels(p), frozenset({fold(x)})) for p in items for x in p.get(field) or []]
 
 
-def score(pred: list[set[str]], gold: list[set[str]]) -> tuple[int, int, int, int]:
-    """(true predictions, predictions, found gold, gold) by label overlap."""
-    tp_pred = sum(1 for p in pred if any(p & g for g in gold))
-    tp_gold = sum(1 for g in gold if any(p & g for p in pred))
-    return tp_pred, len(pred), tp_gold, len(gold)
+def _merge_projects(projects: list[tuple[Labels, set[Labels]]]) -> list[set[Labels]]:
+    """Regions per project, projects with a shared label merged (across documents)."""
+    merged: list[tuple[set[str], set[Labels]]] = []
+    for labels, regions in projects:
+        for have in merged:
+            if have[0] & labels:
+                have[0].update(labels)
+                have[1].update(regions)
+                break
+        else:
+            merged.append((set(labels), set(regions)))
+    return [regions for _, regions in merged]
 
 
-def region_links(extractions: list[Extraction]) -> set[frozenset[frozenset[str]]]:
-    """Pairs of regions (each as its label set) that share a project, over all documents."""
-    region_labels: dict[EntityRef, set[str]] = defaultdict(set)
-    project_regions: dict[EntityRef, set[EntityRef]] = defaultdict(set)
-    for ext in extractions:
-        for entity in ext.entities.values():
-            if entity.ref.kind == "Region":
-                region_labels[entity.ref] |= _entity_labels(entity)
-            elif entity.ref.kind == "Project":
-                for pred, value in entity.attributes:
-                    if pred == RG.partnerRegion and isinstance(value, EntityRef):
-                        project_regions[entity.ref].add(value)
-    pairs: set[frozenset[frozenset[str]]] = set()
-    for regions in project_regions.values():
-        for a, b in itertools.combinations(sorted(regions, key=str), 2):
-            la = frozenset(region_labels.get(a) or {fold(a.key)})
-            lb = frozenset(region_labels.get(b) or {fold(b.key)})
-            pairs.add(frozenset((la, lb)))
-    return pairs
+def _links(per_project: list[set[Labels]]) -> list[Pair]:
+    pairs: set[frozenset[Labels]] = set()
+    for regions in per_project:
+        for a, b in itertools.combinations(sorted(regions, key=sorted), 2):
+            if a != b:
+                pairs.add(frozenset((a, b)))
+    return [tuple(p) for p in pairs if len(p) == 2]  # type: ignore[misc]
 
 
-def gold_region_links(gold: dict[str, dict[str, list[dict[str, Any]]]]) -> list[tuple[str, str]]:
-    merged: list[tuple[set[str], set[str]]] = []  # (project labels, region labels)
-    for kinds in gold.values():
-        for project in kinds.get("Project", []):
-            labels = _labels(project)
-            regions = {fold(r) for r in project.get("partner_regions") or []}
-            for have in merged:
-                if have[0] & labels:
-                    have[0].update(labels)
-                    have[1].update(regions)
-                    break
-            else:
-                merged.append((labels, regions))
-    pairs = {tuple(sorted(p)) for _, regions in merged for p in itertools.combinations(regions, 2)}
-    return sorted((a, b) for a, b in pairs)
+def _link_hit(a: Pair, b: Pair) -> bool:
+    return _pair_hit(a, b) or _pair_hit(a, (b[1], b[0]))
 
 
-def _pair_matches(pred: frozenset[frozenset[str]], gold: tuple[str, str]) -> bool:
-    ends = list(pred)
-    if len(ends) != 2:
-        return False
-    a, b = ends
-    return (gold[0] in a and gold[1] in b) or (gold[0] in b and gold[1] in a)
+def _show(items: list[Labels] | list[Pair]) -> list[str]:
+    def one(x: Any) -> str:
+        if isinstance(x, tuple):
+            return f"{one(x[0])}->{one(x[1])}"
+        return min(x, key=len) if x else "?"
+    return [one(x) for x in items]
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=SEEDS)
+    parser.add_argument("--gold", type=Path)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv[1:])
     logging.basicConfig(level=logging.ERROR)
-    seeds = Path(argv[1]) if len(argv) > 1 else SEEDS
-    gold = load_gold()
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    extractions: list[Extraction] = []
-    for path in sorted(seeds.glob("*.txt")):
-        doc_gold = gold.get(path.name, {})
-        lang = str(doc_gold["lang"]) if isinstance(doc_gold.get("lang"), str) else "en"
-        ext = extract_document(read_passages(path), lang)
-        extractions.append(ext)
+    gold_path = args.gold or (SEED_GOLD if args.folder == SEEDS else args.folder / "gold.json")
+    gold = load_gold(gold_path)
+    tallies: dict[str, Tally] = {kind: Tally() for kind in KINDS}
+    pairs = {"partnerRegion": PairTally(), "fundedBy": PairTally()}
+    pred_projects: list[tuple[Labels, set[Labels]]] = []
+    gold_projects: list[tuple[Labels, set[Labels]]] = []
+    seconds = 0.0
+    for name, doc_gold in sorted(gold.items()):
+        path = args.folder / name
+        if not path.exists():
+            print(f"  {name}: not found in {args.folder}, skipped")
+            continue
+        passages = read_passages(path)
+        start = time.perf_counter()
+        ext = extract_document(passages, str(doc_gold.get("lang") or "en"))
+        seconds += time.perf_counter() - start
         for kind in KINDS:
-            gold_items = doc_gold.get(kind, []) if isinstance(doc_gold, dict) else []
-            if not gold_items:
-                continue  # a type this gold file does not annotate for this document
             pred = [_entity_labels(e) for e in ext.entities.values() if e.ref.kind == kind]
-            result = score(pred, [_labels(g) for g in gold_items])
-            for i, v in enumerate(result):
-                totals[kind][i] += v
-            missed = [g["label"] for g in gold_items
-                      if not any(p & _labels(g) for p in pred)]
-            if missed:
-                print(f"  {path.name} {kind} missed: {missed}")
-    print(f"{'type':<14}{'precision':>10}{'recall':>8}   (pred ok/pred, gold found/gold)")
-    for kind, (tp_p, n_p, tp_g, n_g) in sorted(totals.items()):
-        prec = tp_p / n_p if n_p else 0.0
-        rec = tp_g / n_g if n_g else 0.0
-        print(f"{kind:<14}{prec:>10.2f}{rec:>8.2f}   ({tp_p}/{n_p}, {tp_g}/{n_g})")
-    pred_links = region_links(extractions)
-    gold_links = gold_region_links(gold)
-    tp_p = sum(1 for p in pred_links if any(_pair_matches(p, g) for g in gold_links))
-    tp_g = sum(1 for g in gold_links if any(_pair_matches(p, g) for p in pred_links))
-    prec = tp_p / len(pred_links) if pred_links else 0.0
-    rec = tp_g / len(gold_links) if gold_links else 0.0
-    print(f"{'region links':<14}{prec:>10.2f}{rec:>8.2f}   "
-          f"({tp_p}/{len(pred_links)}, {tp_g}/{len(gold_links)})")
+            extra, missed = tallies[kind].add(pred, [_gold_labels(g) for g in doc_gold.get(kind, [])])
+            if args.verbose and (extra or missed):
+                print(f"  {name} {kind}: missed={_show(missed)} extra={_show(extra)}")
+        gold_items = doc_gold.get("Project", [])
+        for key, predicate, field in (("partnerRegion", RG.partnerRegion, "partner_regions"),
+                                      ("fundedBy", RG.fundedBy, "funded_by")):
+            extra_p, missed_p = pairs[key].add_pairs(_linked(ext, predicate), _gold_linked(gold_items, field))
+            if args.verbose and (extra_p or missed_p):
+                print(f"  {name} {key}: missed={_show(missed_p)} extra={_show(extra_p)}")
+        labels = {ref: _entity_labels(e) for ref, e in ext.entities.items()}
+        for entity in ext.entities.values():
+            if entity.ref.kind == "Project":
+                regions = {labels.get(v) or frozenset({fold(v.key)}) for p, v in entity.attributes
+                           if p == RG.partnerRegion and isinstance(v, EntityRef)}
+                pred_projects.append((labels[entity.ref], regions))
+        for item in gold_items:
+            gold_projects.append((_gold_labels(item), {frozenset({fold(r)}) for r in item.get("partner_regions") or []}))
+    links = PairTally()
+    pred_links = _links(_merge_projects(pred_projects))
+    gold_links = _links(_merge_projects(gold_projects))
+    extra_l = [p for p in pred_links if not any(_link_hit(p, g) for g in gold_links)]
+    missed_l = [g for g in gold_links if not any(_link_hit(p, g) for p in pred_links)]
+    links.tp_pred, links.n_pred = len(pred_links) - len(extra_l), len(pred_links)
+    links.tp_gold, links.n_gold = len(gold_links) - len(missed_l), len(gold_links)
+    if args.verbose and (extra_l or missed_l):
+        print(f"  region links: missed={_show(missed_l)} extra={_show(extra_l)}")
+    print(f"{'row':<18}{'precision':>10}{'recall':>8}   (pred ok/pred, gold found/gold)")
+    for kind in KINDS:
+        print(tallies[kind].row(kind))
+    for key, tally in pairs.items():
+        print(tally.row(f"project {key}"))
+    print(links.row("region links"))
+    print(f"extraction time: {seconds:.1f} s for {len(gold)} documents")
     return 0
 
 

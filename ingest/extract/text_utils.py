@@ -53,13 +53,17 @@ class PhraseMatcher(Generic[V]):
 
     def __init__(self, phrases: Iterable[tuple[str, V]]) -> None:
         self._index: dict[str, list[V]] = {}
-        self._max = 1
+        self._lengths: dict[str, list[int]] = {}  # first word -> phrase lengths, longest first
         for phrase, value in phrases:
             key = name_key(phrase)
             if not key:
                 continue
             self._index.setdefault(key, []).append(value)
-            self._max = max(self._max, key.count(" ") + 1)
+            first, size = key.split(" ", 1)[0], key.count(" ") + 1
+            if size not in self._lengths.setdefault(first, []):
+                self._lengths[first].append(size)
+        for sizes in self._lengths.values():
+            sizes.sort(reverse=True)
 
     def __contains__(self, phrase: str) -> bool:
         return name_key(phrase) in self._index
@@ -72,7 +76,9 @@ class PhraseMatcher(Generic[V]):
         i = 0
         n = len(tokens)
         while i < n:
-            for length in range(min(self._max, n - i), 0, -1):
+            for length in self._lengths.get(tokens[i].key, ()):
+                if length > n - i:
+                    continue
                 key = " ".join(t.key for t in tokens[i : i + length])
                 values = self._index.get(key)
                 if values:
