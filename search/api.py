@@ -1,0 +1,440 @@
+"""Multilingual hybrid search over a generation: passages, practices, facets and ``rg:similar``.
+
+A :class:`Searcher` is loaded once per (data directory, generation): read-only and thread-safe,
+so the app can keep it in ``st.cache_resource``. A query is embedded (e5 ``query:`` role), its
+language detected and removed (language centring), and ranked by three channels fused by RRF:
+dense (FAISS), lexical (BM25 over the query plus the multilingual labels of entities it names)
+and graph (passages linked to those entities). Filters are masks applied inside each channel.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kg.store import DataDir, GraphStore
+from regiograph.errors import IndexMismatchError
+from regiograph.settings import Settings
+from search import ranking
+from search.facets import Filters, allowed_mask, counts, resolve
+from search.index import SearchIndex, load_index, norm_label
+
+__all__ = [
+    "Filters", "PracticeHit", "SearchHit", "Searcher", "load_searcher", "render_hits", "search", "similar_function",
+]
+
+RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
+
+#: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks-search.md).
+WEIGHTS = {"dense": 1.0, "lexical": 0.6, "graph": 0.5}
+ENTITY_BONUS = 0.004
+DEPTH = 100
+
+
+@dataclass
+class SearchHit:
+    """One ranked passage, with its provenance and the entities it mentions."""
+
+    rank: int
+    score: float
+    text: str
+    source: str
+    document: str
+    passage: str
+    lang: str
+    offsets: tuple[int, int]
+    entities: list[dict[str, str]] = field(default_factory=list)
+    heading: str | None = None
+    project: str | None = None
+    project_label: str | None = None
+    region: str | None = None
+    region_label: str | None = None
+    fund: str | None = None
+    fund_label: str | None = None
+    year: int | None = None
+    budget: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["offsets"] = list(self.offsets)
+        out["score"] = round(self.score, 6)
+        return out
+
+
+@dataclass
+class PracticeHit:
+    """One ranked rg:Practice."""
+
+    rank: int
+    score: float
+    iri: str
+    label: str
+    description: str
+    practice_type: list[str]
+    project: list[str]
+    regions: list[str]
+    passages: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _LRU:
+    """A small thread-safe LRU cache (query string → vector)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
+class Searcher:
+    """Search over one generation's index (and its store, for passage texts)."""
+
+    def __init__(self, index: SearchIndex, embedder: Any, store: GraphStore | None = None) -> None:
+        from search.embedders import check_same_model
+
+        check_same_model(index.meta["model"], embedder)
+        self.index = index
+        self.embedder = embedder
+        self.store = store
+        self._queries = _LRU()
+        self._texts = _LRU(4096)
+        self._text_rows: dict[str, int] | None = None
+        self._lock = threading.Lock()
+        common: set[str] = set()
+        from search.lexical import STEMMERS, stopwords
+
+        for lang in STEMMERS:
+            common |= set(stopwords(lang))
+        self._common = common
+
+    # --- query analysis ----------------------------------------------------------------------
+    def query_language(self, query: str) -> str:
+        from ingest.language import detect
+
+        lang = detect(query)
+        return "en" if lang == "und" else lang
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The (centred) query embedding, cached per query string."""
+
+        def make() -> np.ndarray:
+            vec = np.asarray(self.embedder.embed_queries([query])[0], dtype=np.float32)
+            return self.index.center_query(vec, self.query_language(query))
+
+        return self._queries.get(query, make)  # type: ignore[no-any-return]
+
+    def named_entities(self, query: str) -> dict[str, float]:
+        """Entities the query names → weight (rarer entities weigh more)."""
+        table = self.index.table
+        words = norm_label(query).split()
+        matched = ranking.match_entities(query, words, table.aliases, self._common)
+        out: dict[str, float] = {}
+        for iri, _ in matched:
+            out[iri] = 1.0
+        return out
+
+    # --- passages ----------------------------------------------------------------------------
+    def rank(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """(passage row, fused score) best first; the core of :meth:`search`."""
+        index = self.index
+        table = index.table
+        n = len(table)
+        if n == 0 or not query.strip():
+            return []
+        allowed = allowed_mask(table, filters)
+        depth = max(DEPTH, 3 * k)
+        qvec = self.query_vector(query)
+        dense_ids, _ = index.dense.search(qvec, depth, allowed)
+        matched = self.named_entities(query)
+        lang = self.query_language(query)
+        tokens = index.lexical.analyzer.query_tokens(query, lang)
+        for iri in matched:
+            for name in table.names.get(iri, []):
+                for token in index.lexical.analyzer.query_tokens(name, lang):
+                    if token not in tokens:
+                        tokens.append(token)
+        lex_ids, _ = index.lexical.search(tokens, depth, allowed)
+        channels: dict[str, list[int]] = {"dense": [int(i) for i in dense_ids], "lexical": [int(i) for i in lex_ids]}
+        linked: np.ndarray | None = None
+        if matched:
+            linked = np.zeros(n, dtype=bool)
+            for facet in ("entities", "regions", "instruments", "projects"):
+                linked |= table.facets[facet].mask(matched, n)
+            if allowed is not None:
+                linked &= allowed
+            ids = np.flatnonzero(linked)
+            if 0 < len(ids) <= 50_000:
+                scores = index.dense.scores_of(qvec, ids)
+                order = np.argsort(-scores)[:depth]
+                channels["graph"] = [int(ids[j]) for j in order]
+        fused = ranking.rrf(channels, WEIGHTS)
+        if linked is not None:
+            fused = ranking.add_bonus(fused, {i: ENTITY_BONUS for i in fused if linked[i]})
+        items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
+        return items[:k]
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
+        """The ``k`` best passages for a query in any language, within the filters."""
+        return [self._hit(row, score, rank) for rank, (row, score) in enumerate(self.rank(query, k, filters), start=1)]
+
+    def _passage_text(self, row: int) -> str:
+        table = self.index.table
+        iri = table.iris[row]
+
+        def make() -> str:
+            if self.store is None:
+                return ""
+            from kg.facets import passage_text
+
+            return passage_text(self.store, iri) or ""
+
+        return self._texts.get(iri, make)  # type: ignore[no-any-return]
+
+    def _hit(self, row: int, score: float, rank: int) -> SearchHit:
+        table = self.index.table
+        doc_iri, source = table.docs[int(table.doc_idx[row])]
+        entities = [
+            {"iri": iri, "label": table.labels.get(iri, iri.rsplit("/", 1)[-1]), "kind": table.kinds.get(iri, "")}
+            for iri in table.facets["entities"].of(row)
+        ]
+        hit = SearchHit(
+            rank=rank, score=float(score), text=self._passage_text(row), source=source, document=doc_iri,
+            passage=table.iris[row], lang=table.lang(row),
+            offsets=(int(table.offsets[row][0]), int(table.offsets[row][1])), entities=entities,
+            heading=table.headings.get(row),
+        )
+        if bool(table.operation[row]):
+            projects = table.facets["projects"].of(row)
+            direct = set(table.facets["entities"].of(row))
+            regions = [r for r in table.facets["regions"].of(row) if r in direct] or table.facets["regions"].of(row)
+            funds = [f for f in table.facets["instruments"].of(row) if f in direct]
+            if projects:
+                hit.project, hit.project_label = projects[0], table.labels.get(projects[0])
+            if regions:
+                best = max(regions, key=lambda r: len(table.nuts.get(r, "")))
+                hit.region, hit.region_label = best, table.labels.get(best)
+            if funds:
+                hit.fund, hit.fund_label = funds[0], table.labels.get(funds[0])
+            hit.year = int(table.year[row]) or None
+            hit.budget = None if np.isnan(table.budget[row]) else float(table.budget[row])
+        return hit
+
+    def facet_counts(self, query: str, filters: Filters | None = None, k: int = 200) -> dict[str, list[tuple[str, str, int]]]:
+        """Facet → [(value IRI/code, label, count)] over the top ``k`` passages of a query."""
+        rows = [row for row, _ in self.rank(query, k, filters)]
+        return counts(self.index.table, rows)
+
+    # --- practices ---------------------------------------------------------------------------
+    def _practice_allowed(self, filters: Filters | None) -> np.ndarray:
+        practices = self.index.practices
+        ok = np.ones(len(practices), dtype=bool)
+        if filters is None:
+            return ok
+        table = self.index.table
+        if filters.regions:
+            wanted = resolve(table, "regions", filters.regions)
+            ok &= np.asarray([bool(wanted & set(p.regions)) for p in practices], dtype=bool)
+        if filters.countries:
+            codes = {c.strip().upper() for c in filters.countries}
+            ok &= np.asarray([any(r.rsplit("/", 1)[-1][:2].upper() in codes for r in p.regions) for p in practices], dtype=bool)
+        if filters.practice_types:
+            wanted = resolve(table, "practice_types", filters.practice_types) if table.facets["practice_types"].values else set(filters.practice_types)
+            ok &= np.asarray([bool(wanted & set(p.practice_types)) for p in practices], dtype=bool)
+        if filters.projects:
+            wanted = resolve(table, "projects", filters.projects)
+            ok &= np.asarray([bool(wanted & set(p.projects)) for p in practices], dtype=bool)
+        return ok
+
+    def _practice_hit(self, i: int, score: float, rank: int) -> PracticeHit:
+        p = self.index.practices[i]
+        return PracticeHit(rank, float(score), p.iri, p.label, p.description, p.practice_types, p.projects, p.regions, p.passages)
+
+    def search_practices(self, query: str, k: int = 10, filters: Filters | None = None) -> list[PracticeHit]:
+        """Practices ranked by their own text (dense) and by the passages that evidence them."""
+        practices = self.index.practices
+        if not practices or self.index.practice_vectors is None:
+            return []
+        ok = self._practice_allowed(filters)
+        qvec = self.query_vector(query)
+        scores = self.index.practice_vectors @ qvec
+        scores = np.where(ok, scores, -np.inf)
+        dense_order = [int(i) for i in np.argsort(-scores) if ok[i]][:DEPTH]
+        position = {p.iri: i for i, p in enumerate(practices)}
+        passage_filters = Filters(langs=filters.langs, documents=filters.documents) if filters else None
+        evidence: list[int] = []
+        by_passage: dict[str, list[int]] = {}
+        for i, p in enumerate(practices):
+            for passage in p.passages:
+                by_passage.setdefault(passage, []).append(i)
+        table = self.index.table
+        for row, _ in self.rank(query, DEPTH, passage_filters):
+            for i in by_passage.get(table.iris[row], []):
+                if ok[i] and i not in evidence:
+                    evidence.append(i)
+        fused = ranking.rrf({"dense": dense_order, "evidence": evidence}, {"dense": 1.0, "evidence": 1.0})
+        del position
+        return [self._practice_hit(i, s, r) for r, (i, s) in enumerate(ranking.ranked(fused)[:k], start=1)]
+
+    def similar_practices(self, practice_iri: str, k: int = 10, other_regions_only: bool = True) -> list[PracticeHit]:
+        """Practices closest to a given one (by their text), by default only from other regions."""
+        practices = self.index.practices
+        vectors = self.index.practice_vectors
+        index = next((i for i, p in enumerate(practices) if p.iri == practice_iri), None)
+        if index is None or vectors is None:
+            return []
+        scores = vectors @ vectors[index]
+        mine = _leaf_regions(practices[index].regions)
+        out: list[tuple[int, float]] = []
+        for i in np.argsort(-scores):
+            if int(i) == index:
+                continue
+            if other_regions_only and mine and (_leaf_regions(practices[int(i)].regions) & mine):
+                continue
+            out.append((int(i), float(scores[i])))
+            if len(out) >= k:
+                break
+        return [self._practice_hit(i, s, r) for r, (i, s) in enumerate(out, start=1)]
+
+    # --- rg:similar -------------------------------------------------------------------------
+    def similarity(self, text: str, query: str) -> float:
+        """Cosine similarity of a text (a passage's, looked up in the index, else embedded) and a query."""
+        qvec = self.query_vector(query)
+        with self._lock:
+            if self._text_rows is None:
+                self._text_rows = {}
+        row = self._row_of_text(text)
+        if row is not None:
+            vec = np.asarray(self.index.dense.vectors[row], dtype=np.float32)
+        else:
+            def make() -> np.ndarray:
+                from search.index import center
+
+                raw = np.asarray(self.embedder.embed_passages([text])[0], dtype=np.float32).reshape(1, -1)
+                means = self.index.lang_means
+                return center(raw, means[-1:])[0] if means is not None else raw[0]
+
+            vec = self._texts.get(("vec", text), make)
+        return float(vec @ qvec)
+
+    def _row_of_text(self, text: str) -> int | None:
+        with self._lock:
+            if not self._text_rows and self.store is not None:
+                from kg.queries import all_passages
+
+                rows = {r.iri: r.text for r in all_passages(self.store)}
+                self._text_rows = {t: i for i, iri in enumerate(self.index.table.iris) if (t := rows.get(iri)) is not None}
+            return (self._text_rows or {}).get(text)
+
+
+def _leaf_regions(regions: list[str]) -> set[str]:
+    """The most specific regions of a set that includes ancestors (NUTS prefixes)."""
+    codes = [r.rsplit("/", 1)[-1] for r in regions]
+    return {r for r, c in zip(regions, codes, strict=True) if not any(o != c and o.startswith(c) for o in codes)}
+
+
+def similar_function(searcher: Searcher) -> dict[str, Callable[..., Any]]:
+    """``rg:similar(?text, "query")`` for GraphStore.query(custom_functions=...): cosine as xsd:double."""
+    import pyoxigraph as ox
+
+    double = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
+
+    def similar(text: Any, query: Any) -> Any:
+        if not isinstance(text, ox.Literal) or not isinstance(query, ox.Literal):
+            return None
+        return ox.Literal(repr(round(searcher.similarity(text.value, query.value), 6)), datatype=double)
+
+    return {RG_SIMILAR: similar}
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+_searchers: dict[tuple[str, int, str], Searcher] = {}
+_searchers_lock = threading.Lock()
+
+
+def load_searcher(settings: Settings) -> Searcher:
+    """The searcher of the current generation (cached per data directory, generation and model)."""
+    from search.embedders import make_embedder
+
+    data = DataDir(settings.data_dir)
+    generation = data.current_generation()
+    if generation is None:
+        from regiograph.errors import StoreError
+
+        raise StoreError(f"no data in {settings.data_dir} yet: run `regiograph ingest PATH` first")
+    key = (str(settings.data_dir.resolve()), generation, settings.embedder)
+    with _searchers_lock:
+        if key in _searchers:
+            return _searchers[key]
+    folder = data.index_dir(generation)
+    assert folder is not None
+    if not (folder / "meta.json").exists():
+        raise IndexMismatchError(f"generation {generation} in {settings.data_dir} has no search index; run `regiograph reindex`")
+    embedder = make_embedder(settings.embedder)
+    index = load_index(folder, model=embedder.name, generation=generation)
+    searcher = Searcher(index, embedder, data.open_reader(generation))
+    with _searchers_lock:
+        _searchers[key] = searcher
+    return searcher
+
+
+def search(settings: Settings, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
+    """Search the current generation (the CLI's entry point)."""
+    return load_searcher(settings).search(query, k, filters)
+
+
+def _snippet(text: str, terms: list[str], width: int = 240) -> tuple[str, int]:
+    lowered = text.casefold()
+    positions = [lowered.find(t) for t in terms if t and lowered.find(t) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    return text[start : start + width].replace("\n", " "), start
+
+
+def render_hits(hits: list[SearchHit], query: str) -> str:
+    """A readable listing: rank, score, source and language, a snippet with query words highlighted."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from search.lexical import stopwords, words
+
+    terms = [w for w in words(query) if len(w) > 2 and w not in stopwords("en")]
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=False, width=100, highlight=False)
+    if not hits:
+        console.print(f"no passages found for {query!r}")
+    for hit in hits:
+        console.print(Text(f"{hit.rank:>2}. {hit.source}  [{hit.lang}]  score {hit.score:.4f}", style="bold"))
+        snippet, _ = _snippet(hit.text, terms)
+        text = Text("    " + snippet + ("…" if len(hit.text) > len(snippet) else ""))
+        for term in terms:
+            text.highlight_words([term], style="bold yellow", case_sensitive=False)
+        console.print(text)
+        extras = [f"{e['kind']}: {e['label']}" for e in hit.entities[:6]]
+        if hit.project:
+            extras.append(f"year {hit.year}" if hit.year else "")
+            extras.append(f"budget {hit.budget:,.0f} EUR" if hit.budget is not None else "")
+        extras = [x for x in extras if x]
+        if extras:
+            console.print(Text("    " + " · ".join(extras), style="dim"))
+        console.print(Text(f"    {hit.passage}", style="dim"))
+    return buffer.getvalue().rstrip("\n")

