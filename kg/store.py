@@ -262,7 +262,8 @@ class GraphStore:
     def close(self) -> None:
         self._dataset = None
         try:
-            self._store.flush()
+            if not self.read_only:
+                self._store.flush()
         except OSError:
             pass
 
