@@ -21,7 +21,7 @@ from ingest.document import Passage, ReadDocument
 from ingest.extract.model import Extraction
 from ingest.readers import DOCUMENT_SUFFIXES, content_hash, read_bytes_limited, read_document
 from kg.namespaces import DERIVED_GRAPH, ONTOLOGY_GRAPH
-from kg.store import DataDir, GraphStore
+from kg.store import DataDir, GraphStore, open_store
 from regiograph.errors import InputError, RegiographError
 from regiograph.settings import Settings
 
@@ -209,7 +209,7 @@ def ingest(
     files = discover(paths, report)
     data = DataDir(settings.data_dir)
     with data.write_lock(settings.lock_timeout_s):
-        store = data.open_primary()
+        store = open_store(settings, write=True)
         try:
             ontology_changed = _ensure_ontology(store)
             existing = _existing_documents(store)
@@ -240,7 +240,7 @@ def publish(data: DataDir, store: GraphStore, settings: Settings, progress: Prog
     if build_index:
         build = _index_builder()
         if build is not None:
-            reader = data.open_reader(number)
+            reader = open_store(settings, write=False, generation=number)
             try:
                 build(reader, data, settings, number, progress)
             finally:
@@ -328,7 +328,7 @@ def remove(paths: list[Path], settings: Settings, progress: ProgressFn | None = 
     report = IngestReport()
     data = DataDir(settings.data_dir)
     with data.write_lock(settings.lock_timeout_s):
-        store = data.open_primary()
+        store = open_store(settings, write=True)
         try:
             existing = documents_by_source_path(store)
             for path in paths:
@@ -358,7 +358,7 @@ def reindex(settings: Settings, progress: ProgressFn | None = None) -> IngestRep
     report = IngestReport()
     data = DataDir(settings.data_dir)
     with data.write_lock(settings.lock_timeout_s):
-        store = data.open_primary()
+        store = open_store(settings, write=True)
         try:
             report.generation = publish(data, store, settings, progress, True)
             report.indexed = True

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, URIRef
@@ -28,6 +28,9 @@ from rdflib.term import Node
 
 from kg.namespaces import sparql_prologue
 from regiograph.errors import LockedError, QueryError, StoreError
+
+if TYPE_CHECKING:
+    from regiograph.settings import Settings
 
 KEEP_GENERATIONS = 3
 
@@ -385,10 +388,15 @@ class DataDir:
         return max(existing + [self.current_generation() or 0]) + 1
 
     def snapshot(self, primary: GraphStore) -> int:
-        """Checkpoint the primary store into a new, not yet published generation."""
+        """Checkpoint the primary store into a new, not yet published generation.
+
+        A remote store has no checkpoint: its generation folder holds only the search index.
+        """
         number = self.next_generation()
         target = self.generation_dir(number)
         target.mkdir(parents=True, exist_ok=True)
+        if not isinstance(primary, GraphStore):
+            return number
         primary.oxigraph.flush()
         primary.oxigraph.backup(str(target / "store"))
         return number
@@ -407,6 +415,21 @@ class DataDir:
         for n in numbers:  # abandoned generations of killed writers
             if n > current:
                 shutil.rmtree(self.generation_dir(n), ignore_errors=True)
+
+
+def open_store(settings: Settings, write: bool, generation: int | None = None) -> GraphStore:
+    """The graph store the settings name: embedded (primary or published generation) or remote.
+
+    ``write=True`` opens the primary store (call inside :meth:`DataDir.write_lock`); otherwise
+    the current (or given) generation read-only. With ``settings.store_url`` set it is a
+    :class:`kg.remote.RemoteGraphStore` with the same methods (generations are not snapshots then).
+    """
+    if settings.store_url:
+        from kg.remote import RemoteGraphStore
+
+        return RemoteGraphStore(settings.store_url, read_only=not write, timeout_s=max(60.0, settings.query_timeout_s))  # type: ignore[return-value]
+    data = DataDir(settings.data_dir)
+    return data.open_primary() if write else data.open_reader(generation)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

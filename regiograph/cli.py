@@ -111,9 +111,9 @@ def ingest(
 
 
 def _reader() -> Any:
-    from kg.store import DataDir
+    from kg.store import open_store
 
-    return DataDir(settings().data_dir).open_reader()
+    return open_store(settings(), write=False)
 
 
 @app.command()

@@ -1,0 +1,289 @@
+"""SPARQL speed on a synthetic graph of the contract's shape: regiograph's store vs rdflib in memory.
+
+Generates projects, regions, instruments (with skos:broader), practices, documents and passages
+with multilingual labels as N-Quads (one named graph per document), bulk-loads them into an
+on-disk Oxigraph store, and times example-style queries (p50/p95 over repetitions) through
+``kg.store.GraphStore.query`` — the path the CLI, app and endpoint workers use. At 1M triples it
+also loads the same quads into rdflib's in-memory ``Dataset`` (in a child process, each query
+capped at ``--memory-cap`` seconds) and runs the same query texts.
+
+    .venv/bin/python bench/sparql_bench.py --triples 1000000 --rdflib
+    .venv/bin/python bench/sparql_bench.py --triples 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+RG = "https://w3id.org/regiograph/ontology#"
+ID = "https://w3id.org/regiograph/id/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+NUTS = "http://data.europa.eu/nuts/code/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+TRIPLES_PER_PROJECT = 31  # measured on the generator below
+
+PREFIXES = f"""PREFIX rg: <{RG}>
+PREFIX skos: <{SKOS}>
+PREFIX dcterms: <{DCT}>
+PREFIX prov: <{PROV}>
+"""
+
+WORDS = ("innovation export cluster digital green maritime health food energy tourism sme growth skills "
+         "network mobility circular bio smart rural urban creative").split()
+LANGS = ("en", "de", "fr", "da", "pl")
+COUNTRIES = ("DK", "DE", "FR", "BE", "NL", "PL", "SE", "FI", "UK", "AT", "IE", "ES")
+
+
+def generate(path: Path, n_projects: int, seed: int = 7) -> int:
+    """Write the synthetic dataset as N-Quads; returns the number of quads."""
+    rnd = random.Random(seed)
+    n_regions = max(50, n_projects // 200)
+    n_instruments = 60
+    n_practice_types = 20
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        w = out.write
+        onto = f"<{ID}graph/ontology>"
+        for i in range(n_instruments):
+            inst = f"<{ID}instrument/i{i}>"
+            w(f"{inst} <{RDF_TYPE}> <{RG}Instrument> {onto} .\n")
+            w(f'{inst} <{SKOS}prefLabel> "Instrument {i}"@en {onto} .\n')
+            w(f'{inst} <{SKOS}prefLabel> "Instrument {i} ({LANGS[i % 5]})"@{LANGS[i % 5]} {onto} .\n')
+            count += 3
+            if i >= 6:
+                w(f"{inst} <{SKOS}broader> <{ID}instrument/i{i % 6}> {onto} .\n")
+                count += 1
+        for t in range(n_practice_types):
+            w(f'<{ID}practice-type/t{t}> <{SKOS}prefLabel> "practice type {t}"@en {onto} .\n')
+            count += 1
+        for r in range(n_regions):
+            reg = f"<{NUTS}R{r:05d}>"
+            w(f"{reg} <{RDF_TYPE}> <{RG}Region> {onto} .\n")
+            w(f'{reg} <{SKOS}prefLabel> "Region {r} {rnd.choice(WORDS)}"@en {onto} .\n')
+            w(f'{reg} <{SKOS}altLabel> "Regionen {r}"@da {onto} .\n')
+            w(f'{reg} <{RG}countryCode> "{COUNTRIES[r % len(COUNTRIES)]}" {onto} .\n')
+            w(f'{reg} <{RG}nutsCode> "R{r:05d}" {onto} .\n')
+            count += 5
+        per_doc = 10
+        for p in range(n_projects):
+            d = p // per_doc
+            g = f"<{ID}graph/d{d}>"
+            doc = f"<{ID}document/d{d}>"
+            if p % per_doc == 0:
+                lang = LANGS[d % 5]
+                w(f"{g} <{PROV}wasDerivedFrom> {doc} {g} .\n")
+                w(f"{doc} <{RDF_TYPE}> <{RG}Document> {g} .\n")
+                w(f'{doc} <{DCT}language> "{lang}" {g} .\n')
+                w(f'{doc} <{DCT}source> "doc{d}.pdf" {g} .\n')
+                count += 4
+            proj = f"<{ID}project/p{p}>"
+            words = " ".join(rnd.sample(WORDS, 3))
+            w(f"{proj} <{RDF_TYPE}> <{RG}Project> {g} .\n")
+            w(f'{proj} <{SKOS}prefLabel> "Project {p} {words}"@en {g} .\n')
+            w(f'{proj} <{SKOS}altLabel> "P{p}"@en {g} .\n')
+            w(f'{proj} <{SKOS}altLabel> "Projekt {p} {words}"@{LANGS[p % 5]} {g} .\n')
+            w(f"{proj} <{RG}fundedBy> <{ID}instrument/i{rnd.randrange(n_instruments)}> {g} .\n")
+            w(f'{proj} <{RG}budgetEUR> "{rnd.randrange(10_000, 5_000_000)}"^^<{XSD}decimal> {g} .\n')
+            count += 6
+            for r in rnd.sample(range(n_regions), rnd.randint(2, 5)):
+                w(f"{proj} <{RG}partnerRegion> <{NUTS}R{r:05d}> {g} .\n")
+                count += 1
+            passages = []
+            for k in range(2):
+                pas = f"<{ID}passage/p{p}-{k}>"
+                passages.append(pas)
+                w(f"{pas} <{RDF_TYPE}> <{RG}Passage> {g} .\n")
+                w(f"{pas} <{DCT}isPartOf> {doc} {g} .\n")
+                w(f'{pas} <{RG}text> "Project {p} works on {words} with SMEs in several regions."@en {g} .\n')
+                w(f'{pas} <{DCT}language> "en" {g} .\n')
+                w(f"{proj} <{RG}mentionedIn> {pas} {g} .\n")
+                count += 5
+            for k in range(2):
+                pr = f"<{ID}practice/p{p}-{k}>"
+                w(f"{proj} <{RG}hasPractice> {pr} {g} .\n")
+                w(f"{pr} <{RDF_TYPE}> <{RG}Practice> {g} .\n")
+                w(f'{pr} <{SKOS}prefLabel> "practice {k} of project {p}"@en {g} .\n')
+                w(f"{pr} <{RG}practiceType> <{ID}practice-type/t{rnd.randrange(n_practice_types)}> {g} .\n")
+                w(f"{pr} <{RG}mentionedIn> {passages[k]} {g} .\n")
+                count += 5
+    return count
+
+
+def queries(n_projects: int, n_regions: int) -> dict[str, tuple[str, str]]:
+    """name → (kind, query). Kinds: 'neighbourhood' / 'listing' (target p95 < 50 ms), 'aggregation' (< 2 s)."""
+    project = f"<{ID}project/p{n_projects // 2}>"
+    region = f"<{NUTS}R{n_regions // 3:05d}>"
+    return {
+        "one_project_practices": ("neighbourhood", PREFIXES + f"""SELECT ?practice ?label ?type WHERE {{
+            {project} rg:hasPractice ?practice . ?practice skos:prefLabel ?label ; rg:practiceType ?type }}"""),
+        "one_region_partners": ("neighbourhood", PREFIXES + f"""SELECT ?partner (COUNT(DISTINCT ?p) AS ?n) WHERE {{
+            ?p rg:partnerRegion {region}, ?partner . FILTER(?partner != {region}) }} GROUP BY ?partner ORDER BY DESC(?n)"""),
+        "provenance_lookup": ("neighbourhood", PREFIXES + f"""SELECT ?property ?value ?source ?text WHERE {{
+            GRAPH ?g {{ {project} ?property ?value }} ?g prov:wasDerivedFrom ?doc . ?doc dcterms:source ?source .
+            {project} rg:mentionedIn ?passage . ?passage rg:text ?text }}"""),
+        "projects_by_label_exact": ("neighbourhood", PREFIXES + f"""SELECT ?p WHERE {{ ?p skos:altLabel "P{n_projects // 3}"@en }}"""),
+        "listing_limit_100": ("listing", PREFIXES + """SELECT ?p ?label WHERE { ?p a rg:Project ; skos:prefLabel ?label } LIMIT 100"""),
+        "listing_ordered_limit_100": ("listing", PREFIXES + """SELECT ?r ?label WHERE { ?r a rg:Region ; skos:prefLabel ?label } ORDER BY ?label LIMIT 100"""),
+        "label_search_contains": ("aggregation", PREFIXES + """SELECT ?e ?label WHERE { ?e skos:prefLabel|skos:altLabel ?label .
+            FILTER(CONTAINS(LCASE(STR(?label)), "maritime circular")) } LIMIT 100"""),
+        "count_per_class": ("aggregation", PREFIXES + """SELECT ?c (COUNT(?e) AS ?n) WHERE { ?e a ?c } GROUP BY ?c"""),
+        "projects_per_instrument_narrower": ("aggregation", PREFIXES + f"""SELECT ?top (COUNT(DISTINCT ?p) AS ?n) WHERE {{
+            VALUES ?top {{ <{ID}instrument/i0> <{ID}instrument/i1> }} ?i skos:broader* ?top . ?p rg:fundedBy ?i }} GROUP BY ?top"""),
+        "practices_per_type_country": ("aggregation", PREFIXES + """SELECT ?type ?cc (COUNT(DISTINCT ?pr) AS ?n) WHERE {
+            ?p rg:hasPractice ?pr ; rg:partnerRegion ?r . ?pr rg:practiceType ?type . ?r rg:countryCode ?cc } GROUP BY ?type ?cc"""),
+        "region_pair_network": ("aggregation", PREFIXES + """SELECT ?a ?b (COUNT(?p) AS ?n) WHERE {
+            ?p rg:partnerRegion ?a, ?b . FILTER(STR(?a) < STR(?b)) } GROUP BY ?a ?b ORDER BY DESC(?n) LIMIT 100"""),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int | None = None) -> float:
+    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def du_mb(path: Path) -> float:
+    return int(subprocess.check_output(["du", "-sk", str(path)]).split()[0]) / 1024
+
+
+def bench_regiograph(nq: Path, store_dir: Path, qs: dict[str, tuple[str, str]], reps: int) -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    from kg.store import GraphStore
+
+    started = time.perf_counter()
+    store = ox.Store(str(store_dir))
+    store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    store.optimize()
+    store.flush()
+    load_s = time.perf_counter() - started
+    del store
+    graph = GraphStore(ox.Store.read_only(str(store_dir)), read_only=True, path=store_dir)
+    out: dict[str, Any] = {"load_s": load_s, "disk_mb": du_mb(store_dir), "triples": graph.triple_count(), "queries": {}}
+    for name, (kind, text) in qs.items():
+        n = reps if kind != "aggregation" else max(3, reps // 4)
+        graph.query(text)  # warm-up
+        times = []
+        rows = 0
+        for _ in range(n):
+            t = time.perf_counter()
+            result = graph.query(text)
+            times.append((time.perf_counter() - t) * 1000)
+            rows = len(result.rows)
+        out["queries"][name] = {"kind": kind, "p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "rows": rows, "reps": n}
+        print(f"  regiograph {name:<34} p50 {out['queries'][name]['p50_ms']:9.1f} ms  p95 {out['queries'][name]['p95_ms']:9.1f} ms  rows {rows}", flush=True)
+    out["rss_mb"] = rss_mb()
+    return out
+
+
+def _rdflib_child(nq: str, conn: Any, qs: list[tuple[str, str]]) -> None:
+    from rdflib import Dataset
+
+    t = time.perf_counter()
+    ds = Dataset(default_union=True)
+    ds.parse(nq, format="nquads")
+    conn.send(("load", time.perf_counter() - t, rss_mb()))
+    for name, text in qs:
+        t = time.perf_counter()
+        rows = len(list(ds.query(text)))
+        conn.send((name, (time.perf_counter() - t) * 1000, rows))
+    conn.send(("done", 0, rss_mb()))
+
+
+def bench_rdflib(nq: Path, qs: dict[str, tuple[str, str]], reps: int, cap_s: float) -> dict[str, Any]:
+    """rdflib's in-memory Dataset in a child process; each query capped at ``cap_s``."""
+    ctx = multiprocessing.get_context("spawn")
+    plan = [(name, text) for name, (kind, text) in qs.items() for _ in range(reps if kind != "aggregation" else 1)]
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_rdflib_child, args=(str(nq), child, plan))
+    proc.start()
+    out: dict[str, Any] = {"queries": {}}
+    if not parent.poll(1800):
+        proc.kill()
+        return {"error": "load took over 30 min"}
+    _, load_s, rss = parent.recv()
+    out.update(load_s=load_s, rss_mb=rss)
+    print(f"  rdflib load {load_s:.1f} s, RSS {rss:.0f} MB", flush=True)
+    times: dict[str, list[float]] = {}
+    for name, _ in plan:
+        if not parent.poll(cap_s):
+            out["queries"].setdefault(name, {})["capped"] = f"> {cap_s:g} s (killed; later queries not run)"
+            print(f"  rdflib {name}: over {cap_s:g} s, stopped", flush=True)
+            proc.kill()
+            break
+        got, ms, rows = parent.recv()
+        times.setdefault(got, []).append(ms)
+        out["queries"][got] = {"p50_ms": statistics.median(times[got]), "p95_ms": percentile(times[got], 0.95), "rows": rows, "reps": len(times[got])}
+    else:
+        parent.poll(10)
+        proc.join(10)
+    for name, q in out["queries"].items():
+        if "p50_ms" in q:
+            print(f"  rdflib     {name:<34} p50 {q['p50_ms']:9.1f} ms  p95 {q['p95_ms']:9.1f} ms  rows {q['rows']}", flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--triples", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--rdflib", action="store_true", help="also run rdflib's in-memory store (use at 1M only)")
+    ap.add_argument("--rdflib-reps", type=int, default=3)
+    ap.add_argument("--memory-cap", type=float, default=120.0, help="seconds per in-memory query")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rg-sparql-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    n_projects = max(100, args.triples // TRIPLES_PER_PROJECT)
+    nq = work / "data.nq"
+    t = time.perf_counter()
+    quads = generate(nq, n_projects)
+    gen_s = time.perf_counter() - t
+    print(f"generated {quads:,} quads ({n_projects:,} projects) in {gen_s:.1f} s: {nq} ({nq.stat().st_size / 1e6:.0f} MB)", flush=True)
+    qs = queries(n_projects, max(50, n_projects // 200))
+    store_dir = work / "store"
+    shutil.rmtree(store_dir, ignore_errors=True)
+    report: dict[str, Any] = {"quads": quads, "projects": n_projects, "generate_s": gen_s}
+    report["regiograph"] = bench_regiograph(nq, store_dir, qs, args.reps)
+    r = report["regiograph"]
+    print(f"regiograph: load {r['load_s']:.1f} s, disk {r['disk_mb']:.0f} MB, RSS {r['rss_mb']:.0f} MB", flush=True)
+    if args.rdflib:
+        report["rdflib"] = bench_rdflib(nq, qs, args.rdflib_reps, args.memory_cap)
+        for name, q in report["rdflib"].get("queries", {}).items():
+            if "p50_ms" in q:
+                ratio = q["p50_ms"] / max(r["queries"][name]["p50_ms"], 0.001)
+                print(f"  speed-up {name:<34} {ratio:8.0f}×", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
