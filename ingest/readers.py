@@ -62,10 +62,16 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
+    matches = list(from_bytes(data[:200_000]))
+    encoding = "cp1252"
+    if matches:
+        best = min(matches, key=lambda m: (m.chaos, -m.coherence))
+        tied = [m.encoding for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01]
+        # Single-byte code pages often tie (Danish Latin-1 is valid cp1250): prefer Windows-1252,
+        # the usual Western European one, unless another page reads strictly better.
+        encoding = "cp1252" if "cp1252" in tied else best.encoding
     if encoding in {"ascii", "utf_8"}:
-        encoding = "cp1252"  # it failed as UTF-8 above: the usual culprit is Windows-1252
+        encoding = "cp1252"  # it failed as UTF-8 above
     try:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError):
@@ -105,10 +111,21 @@ def normalise_text(text: str) -> str:
 
 
 def blocks_from_text(text: str, markdown: bool = False) -> tuple[Block, ...]:
-    """Blocks from plain text: paragraphs between blank lines, list items, headings, pages."""
+    """Blocks from plain text: paragraphs between blank lines, list items, headings, pages.
+
+    Form feeds separate pages (PDF text); blocks then carry their 1-based page number.
+    """
     blocks: list[Block] = []
-    page = 1 if _PAGE_BREAK in text else None
-    pos = 0
+    paged = _PAGE_BREAK in text
+    page_start = 0
+    for page_index, page_text in enumerate(text.split(_PAGE_BREAK)):
+        _page_blocks(text, page_start, page_start + len(page_text), page_index + 1 if paged else None, markdown, blocks)
+        page_start += len(page_text) + 1
+    return tuple(blocks)
+
+
+def _page_blocks(text: str, begin: int, stop: int, page: int | None, markdown: bool, blocks: list[Block]) -> None:
+    pos = begin
     para_start: int | None = None
     para_end = 0
 
@@ -120,17 +137,10 @@ def blocks_from_text(text: str, markdown: bool = False) -> tuple[Block, ...]:
             blocks.append(Block(para_start, para_end, kind, page))
             para_start = None
 
-    for line in text.splitlines(keepends=True):
+    for line in text[begin:stop].splitlines(keepends=True):
         start, end = pos, pos + len(line.rstrip("\n"))
         pos += len(line)
         body = text[start:end]
-        if _PAGE_BREAK in body:
-            close()
-            if page is not None:
-                page += body.count(_PAGE_BREAK)
-            body_start = start + body.rfind(_PAGE_BREAK) + 1
-            start = body_start
-            body = text[start:end]
         if not body.strip():
             close()
             continue
@@ -145,7 +155,6 @@ def blocks_from_text(text: str, markdown: bool = False) -> tuple[Block, ...]:
             para_start = lstart
         para_end = lend
     close()
-    return tuple(blocks)
 
 
 def _is_heading(chunk: str, markdown: bool) -> bool:

@@ -174,7 +174,8 @@ def sparql(
     except RegiographError as exc:
         fail(exc)
         return
-    typer.echo(render_result(result, fmt))
+    text = render_result(result, fmt)
+    typer.echo(text, nl=not text.endswith("\n"))
     if result.truncated:
         typer.secho(f"(truncated at {limit or settings().row_limit} rows)", fg=typer.colors.YELLOW, err=True)
 
@@ -193,7 +194,7 @@ def render_result(result: Any, fmt: str) -> str:
         return json.dumps(rows, ensure_ascii=False, indent=2)
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=variables)
+        w = csv.DictWriter(buf, fieldnames=variables, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
         return buf.getvalue()

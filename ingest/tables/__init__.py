@@ -385,3 +385,28 @@ def _read(path: Path, m: Mapping, detect: Detector | None) -> OperationsTable:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return OperationsTable(path, digest, MEDIA_TYPES.get(raw.format, "text/csv"), raw.encoding, records,
                            summary, ctx)
+
+
+def render_summaries(items: list[tuple[str, TableSummary]]) -> str:
+    """The end-of-ingest table per list of operations: rows, projects, regions %, amounts %…"""
+    import io as _io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Lists of operations", show_lines=False)
+    for col in ("file", "rows", "projects", "orgs", "regions %", "amounts %", "currency", "languages", "skipped"):
+        table.add_column(col, justify="right" if col not in {"file", "languages", "currency"} else "left")
+    for name, s in items:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(s.languages.items(), key=lambda kv: -kv[1])[:3])
+        reasons = "; ".join(sorted({sk.reason for sk in s.skipped}))[:60] if s.skipped else ""
+        table.add_row(
+            name, str(s.rows_read), str(s.projects), str(s.organisations),
+            "–" if s.regions_resolved_pct is None else f"{s.regions_resolved_pct:.1f}",
+            "–" if s.amounts_parsed_pct is None else f"{s.amounts_parsed_pct:.1f}",
+            s.currency or "?", langs, f"{len(s.skipped)} {reasons}".strip(),
+        )
+    buf = _io.StringIO()
+    Console(file=buf, width=160).print(table)
+    notes = [f"  note ({name}): {n}" for name, s in items for n in s.notes[:3]]
+    return buf.getvalue() + "\n".join(notes)

@@ -1,0 +1,126 @@
+"""The store: bound parameters, read-only guard, generations, readers beside a writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Literal, URIRef
+
+from kg.store import DataDir, bind_values, check_read_only
+from regiograph.errors import QueryError, StoreError
+
+HOSTILE = [
+    'quote " and } and # comment',
+    'triple """ quotes \\" and \n newline',
+    "} . ?s ?p ?o } INSERT DATA { <a:b> <a:c> <a:d> } SELECT * WHERE {",
+    "SELECT DELETE WHERE FILTER",
+]
+
+
+@pytest.mark.parametrize("query", [
+    "INSERT DATA { <a:b> <a:c> <a:d> }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "LOAD <http://example.org/x>",
+    "CLEAR ALL",
+    "DROP GRAPH <a:g>",
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "select * where { service <http://x> { ?s ?p ?o } }",
+])
+def test_updates_and_service_are_refused(query: str) -> None:
+    with pytest.raises(QueryError):
+        check_read_only(query)
+
+
+def test_keywords_inside_strings_iris_and_comments_are_fine() -> None:
+    check_read_only('SELECT ?s WHERE { ?s ?p "INSERT DATA" . ?s ?q <http://x/SERVICE> } # DROP ALL')
+
+
+def _writer_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    data = DataDir(tmp_path / "data")
+    data.root.mkdir(parents=True)
+    return data, data.open_primary()
+
+
+def test_bound_values_never_change_the_query(tmp_path: Path) -> None:
+    data, store = _writer_store(tmp_path)
+    from rdflib import Graph
+    from rdflib.namespace import SKOS
+
+    g = Graph()
+    for i, label in enumerate(HOSTILE):
+        g.add((URIRef(f"https://x.org/e{i}"), SKOS.prefLabel, Literal(label)))
+    store.replace_graph(URIRef("https://x.org/g"), g.serialize(format="nt"))
+    for i, label in enumerate(HOSTILE):
+        rows = store.select("SELECT ?e WHERE { ?e skos:prefLabel ?l }", {"l": Literal(label)})
+        assert [str(r["e"]) for r in rows] == [f"https://x.org/e{i}"]
+    assert store.triple_count() == len(HOSTILE)  # nothing was inserted by a hostile value
+
+
+def test_invalid_iri_parameter_is_refused() -> None:
+    with pytest.raises(QueryError):
+        bind_values("SELECT ?s WHERE { ?s ?p ?o }", {"s": URIRef("http://x/a> } INSERT")})
+
+
+def test_generations_publish_and_readers_are_read_only(tmp_path: Path) -> None:
+    data, store = _writer_store(tmp_path)
+    assert data.current_generation() is None
+    with pytest.raises(StoreError, match="regiograph ingest"):
+        data.open_reader()
+    store.replace_graph(URIRef("https://x.org/g"), "<https://x.org/a> <https://x.org/p> \"1\" .\n")
+    first = data.snapshot(store)
+    data.publish(first)
+    reader = data.open_reader()
+    # The writer goes on; the reader keeps seeing the published generation.
+    store.replace_graph(URIRef("https://x.org/g"), "<https://x.org/a> <https://x.org/p> \"2\" .\n")
+    assert [str(r["o"]) for r in reader.select("SELECT ?o WHERE { ?s ?p ?o }")] == ["1"]
+    with pytest.raises(StoreError):
+        reader.replace_graph(URIRef("https://x.org/g"), "")
+    second = data.snapshot(store)
+    data.publish(second)
+    assert [str(r["o"]) for r in data.open_reader().select("SELECT ?o WHERE { ?s ?p ?o }")] == ["2"]
+
+
+def test_replace_graph_with_bad_data_keeps_the_old_graph(tmp_path: Path) -> None:
+    _, store = _writer_store(tmp_path)
+    g = URIRef("https://x.org/g")
+    store.replace_graph(g, "<https://x.org/a> <https://x.org/p> \"1\" .\n")
+    with pytest.raises(StoreError):
+        store.replace_graph(g, "this is not n-triples")
+    assert store.triple_count() == 1
+
+
+def test_query_row_limit_sets_truncated(tmp_path: Path) -> None:
+    _, store = _writer_store(tmp_path)
+    nt = "".join(f"<https://x.org/a{i}> <https://x.org/p> \"{i}\" .\n" for i in range(50))
+    store.replace_graph(URIRef("https://x.org/g"), nt)
+    result = store.query("SELECT * WHERE { ?s ?p ?o }", row_limit=10)
+    assert len(result.rows) == 10 and result.truncated
+    with pytest.raises(QueryError, match="invalid SPARQL"):
+        store.query("SELECT WHERE {")
+
+
+def test_write_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    data = DataDir(tmp_path / "data")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys,time; from pathlib import Path; from kg.store import DataDir\n"
+         f"d=DataDir(Path({str(data.root)!r}))\n"
+         "with d.write_lock():\n  print('locked', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        from regiograph.errors import LockedError
+
+        with pytest.raises(LockedError, match="locked by another writer"), data.write_lock(timeout_s=0.5):
+            pass
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
