@@ -174,7 +174,8 @@ def main(argv: list[str]) -> int:
     gold = load_gold(gold_path)
     tallies: dict[str, Tally] = {kind: Tally() for kind in KINDS}
     pairs = {"partnerRegion": PairTally(), "fundedBy": PairTally()}
-    pred_projects: list[tuple[Labels, set[Labels]]] = []
+    pred_projects: list[tuple[Labels, set[EntityRef]]] = []
+    region_labels: dict[EntityRef, set[str]] = defaultdict(set)
     gold_projects: list[tuple[Labels, set[Labels]]] = []
     seconds = 0.0
     for name, doc_gold in sorted(gold.items()):
@@ -197,16 +198,18 @@ def main(argv: list[str]) -> int:
             extra_p, missed_p = pairs[key].add_pairs(_linked(ext, predicate), _gold_linked(gold_items, field))
             if args.verbose and (extra_p or missed_p):
                 print(f"  {name} {key}: missed={_show(missed_p)} extra={_show(extra_p)}")
-        labels = {ref: _entity_labels(e) for ref, e in ext.entities.items()}
         for entity in ext.entities.values():
+            if entity.ref.kind == "Region":
+                region_labels[entity.ref] |= _entity_labels(entity)
             if entity.ref.kind == "Project":
-                regions = {labels.get(v) or frozenset({fold(v.key)}) for p, v in entity.attributes
-                           if p == RG.partnerRegion and isinstance(v, EntityRef)}
-                pred_projects.append((labels[entity.ref], regions))
+                refs = {v for p, v in entity.attributes if p == RG.partnerRegion and isinstance(v, EntityRef)}
+                pred_projects.append((_entity_labels(entity), refs))
         for item in gold_items:
             gold_projects.append((_gold_labels(item), {frozenset({fold(r)}) for r in item.get("partner_regions") or []}))
     links = PairTally()
-    pred_links = _links(_merge_projects(pred_projects))
+    as_labels = [(labels, {frozenset(region_labels.get(r) or {fold(r.key)}) for r in refs})
+                 for labels, refs in pred_projects]
+    pred_links = _links(_merge_projects(as_labels))
     gold_links = _links(_merge_projects(gold_projects))
     extra_l = [p for p in pred_links if not any(_link_hit(p, g) for g in gold_links)]
     missed_l = [g for g in gold_links if not any(_link_hit(p, g) for p in pred_links)]

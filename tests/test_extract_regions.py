@@ -20,6 +20,8 @@ def test_ellipsis_and_macro_regions() -> None:
 
 
 def test_country_qualifier_and_negatives() -> None:
-    assert keys("The workshop was held in Aarhus, Denmark.") == {"DK04"}
+    # a qualifying country is a place the text names; partner attribution keeps the finer region
+    assert keys("The workshop was held in Aarhus, Denmark.") == {"DK04", "DK"}
+    assert keys("David Golding, Innovate UK, said so.") == set()
     assert keys("In May the region and the council met Peter Grant.") == set()
     assert keys("Rathckegården in Sweden") == {"SE"}

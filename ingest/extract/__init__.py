@@ -45,6 +45,33 @@ def _run(name: str, func: Callable[..., list[Entity]] | None, *args: object,
         return []
 
 
+def _places_only(regions: list[Entity], organisations: list[Entity], passages: list[Passage]) -> list[Entity]:
+    """Drop regions named only inside organisation names (their rg:locatedIn stays)."""
+    try:
+        from ingest.extract.regions import regions_outside_names
+
+        names = [n for org in organisations for n in (org.label, *(a for a, _ in org.alt_labels))]
+        return regions_outside_names(regions, names, passages)
+    except Exception:
+        log.warning("region filter failed; keeping all regions", exc_info=True)
+        return regions
+
+
+def _projects_are_not_instruments(found: dict[str, list[Entity]], projects: list[Entity]) -> None:
+    """A name the document calls a project is not also a (non-curated) instrument of it, and no
+    project is funded by itself."""
+    from ingest.extract.linking import fold
+    from kg.namespaces import RG
+
+    project_names = {fold(n) for p in projects if p.ref.kind == "Project"
+                     for n in (p.label, *(a for a, _ in p.alt_labels))}
+    dropped = {i.ref for i in found["instruments"] if i.ref.iri is None and fold(i.label) in project_names}
+    found["instruments"] = [i for i in found["instruments"] if i.ref not in dropped]
+    for project in projects:
+        project.attributes = [(p, v) for p, v in project.attributes
+                              if not (p == RG.fundedBy and (v in dropped or v == project.ref))]
+
+
 def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
     """All entities of one document, linked (project → regions, partners, instruments,
     practices; practice → region) and merged by identity."""
@@ -55,6 +82,7 @@ def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
     found: dict[str, list[Entity]] = {}
     for name, module, function in BASE_EXTRACTORS:
         found[name] = _run(name, _load(module, function), list(ordered))
+    found["regions"] = _places_only(found["regions"], found["organisations"], list(ordered))
     # find_projects also returns the organisations a project page names that the
     # organisation extractor missed (a lead partner field, a partner list)
     projects = _run(
@@ -66,6 +94,7 @@ def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
         "practices", find_practices, ordered, doc_lang,
         projects=[e for e in projects if e.ref.kind == "Project"], regions=found["regions"],
     )
+    _projects_are_not_instruments(found, projects)
     extraction = Extraction()
     for entities in (*found.values(), projects, practices):
         for entity in entities:

@@ -32,7 +32,8 @@ _NUTS_TO_ISO = {"EL": "GR", "UK": "GB"}
 _ISO_TO_NUTS = {v: k for k, v in _NUTS_TO_ISO.items()}
 # Countries whose names are scanned in free text (Europe and the economies documents name most).
 FREE_TEXT_COUNTRIES = frozenset(
-    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "GB", "NO", "IS", "LI", "CH", "AL", "BA", "ME", "MK", "RS", "TR", "UA", "MD", "XK", "FO", "GL", "US", "CN", "IN", "JP", "BR", "CA", "RU", "KR", "AU", "ZA", "MX", "SG"]
+    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "GB", "NO", "IS", "LI", "CH", "AL", "BA", "ME", "MK", "RS", "TR", "UA", "MD", "XK", "FO", "GL", "US", "CN", "IN", "JP", "BR", "CA", "RU", "KR", "AU", "ZA", "MX", "SG",
+     "IL", "AE", "NZ", "TW", "EG", "MA", "TN", "VN", "TH", "ID", "MY", "PH", "SA", "AR", "CL", "KE", "NG"]
 )
 _LANGS = ("en", "da", "de", "fr", "nl", "sv", "fi", "nb", "pl", "es", "it", "pt", "et", "lv", "lt")
 
@@ -41,6 +42,8 @@ TIER_COUNTRY, TIER_NUTS, TIER_PLACE, TIER_CITY, TIER_DERIVED, TIER_LOOKUP = rang
 
 _LEVEL_PREFERENCE = {2: 0, 1: 1, 3: 2, 0: 3}
 
+# Two-letter names scanned in free text (written in capitals only: see regions._proper)
+SHORT_NAMES = frozenset(["UK", "US"])
 # Generic words that are NUTS labels somewhere but must not be read as regions in free text.
 GENERIC_NAMES = frozenset(
     name_key(w)
@@ -171,7 +174,8 @@ def _country_names(alpha2: str) -> list[tuple[str, str | None]]:
         if name:
             names.append((name, lang))
     extra = {"GB": ["UK", "Great Britain", "Britain"], "US": ["USA", "United States of America"], "NL": ["Holland"],
-             "CZ": ["Czech Republic"], "TR": ["Turkey"], "KR": ["South Korea"], "RU": ["Russia"]}
+             "CZ": ["Czech Republic"], "TR": ["Turkey"], "KR": ["South Korea", "Korea"], "RU": ["Russia"],
+             "TW": ["Taiwan"], "VN": ["Vietnam"]}
     names.extend((n, "en") for n in extra.get(alpha2, []))
     return names
 
@@ -200,7 +204,7 @@ def _regions() -> _Regions:
             lst = labels.setdefault(key, [])
             if all(fold(t) != fold(name) for t, _ in lst):
                 lst.append((name, lang))
-        if scan and k not in GENERIC_NAMES and len(k) > 2 and not k.isdigit():
+        if scan and k not in GENERIC_NAMES and (len(k) > 2 or name in SHORT_NAMES) and not k.isdigit():
             free.append((name, key))
 
     rows = _nuts_rows()

@@ -3,8 +3,9 @@
 Known instruments resolve to concepts of ``ontology/schemes/instruments.ttl`` in any language
 (acronyms only with their exact case; bare fund codes such as ``R``/``S`` are no labels). Instruments
 not in the scheme are added, conservatively, only from explicit funding phrases ("funded by X",
-"supported by X", "the initiative called X"). A generic "Interreg" adds nothing when the document names
-a specific Interreg programme: the most specific instrument stated wins.
+"supported by X"; a name the text also calls a project is the project, see ``extract_document``).
+A generic "Interreg" adds nothing when the document names a specific Interreg programme: the most
+specific instrument stated wins.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ingest.extract.model import Entity
 from ingest.extract.text_utils import PhraseMatcher, Token, is_acronym, name_key, surface, tokenize
 
 _GENERIC_PARENTS = {"https://w3id.org/regiograph/id/instrument/interreg"}
-_NAME = r"[A-Z][\w&'’+-]*(?:\s+(?:[A-Z0-9][\w&'’+-]*|for|of|and|de|du|für|van))*"
+_NAME = r"[A-Z][\w&'’+-]*(?:[ \t]+(?:[A-Z0-9][\w&'’+-]*|for|of|and|de|du|für|van))*"
 _FUNDING_PHRASE = re.compile(
     r"\b(?:(?:co-?)?funded|(?:co-?)?financed|supported|sponsored)\s+(?:by|through|under)\s+(?:the\s+)?(" + _NAME + ")"
     r"|\b(?:støttet|finansieret|medfinansieret)\s+af\s+(" + _NAME + ")"
@@ -32,7 +33,6 @@ _FUNDING_PHRASE = re.compile(
     r"|\b(?:financé|cofinancé|soutenu)\s+par\s+(?:le\s+|la\s+|l['’])?(" + _NAME + ")"
     r"|\b(?:gefinancierd|ondersteund)\s+door\s+(?:het\s+|de\s+)?(" + _NAME + ")"
     r"|\b(?:finansierat|finansierad|stöttat)\s+av\s+(" + _NAME + ")"
-    r"|\binitiative\s+(?:called|named|is)\s+(" + _NAME + ")"
 )
 # a funder that is an organisation, a region or a person is not an instrument
 _NOT_INSTRUMENT_HEADS = re.compile(
@@ -95,9 +95,11 @@ def find_instruments(passages: list[Passage]) -> list[Entity]:
                 add_known(passage, surface(passage.text, tokens, first, last), iri)
 
     # generic parents named beside one of their specific children add nothing
-    specific = {a for iri in found for a in instrument_ancestors(iri)}
     for iri in list(found):
-        if iri in _GENERIC_PARENTS and iri in specific:
+        if iri not in _GENERIC_PARENTS:
+            continue
+        children = [c for c in found.values() if iri in instrument_ancestors(c.ref.iri or "")]
+        if children and all(any(pos in c.passages for c in children) for pos in found[iri].passages):
             del found[iri]
 
     new: dict[str, Entity] = {}

@@ -78,6 +78,12 @@ def label_pattern(label: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w@]){body}(?![\w@])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)
+def _needle(label: str) -> str:
+    """A lower-case piece every match of the label contains (a cheap pre-filter)."""
+    return re.split(r"[^\w]", label.strip().lower(), maxsplit=1)[0][:4]
+
+
 def entity_labels(entity: Entity) -> list[str]:
     """The label and alt labels of an entity, longest first."""
     labels = {entity.label, *(alt for alt, _ in entity.alt_labels)}
@@ -87,7 +93,10 @@ def entity_labels(entity: Entity) -> list[str]:
 def find_mentions(entity: Entity, text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` where the entity's label or an alt label occurs."""
     spans: list[tuple[int, int]] = []
+    lowered = text.lower()
     for label in entity_labels(entity):
+        if _needle(label) not in lowered:
+            continue
         pattern = label_pattern(label)
         if pattern is None:
             continue

@@ -114,20 +114,6 @@ _LEAD_CUE = re.compile(
     r"leds av|koordineras av|johtaa|kierowany przez|liderado por|coordinato da|guidato da)\b",
     re.IGNORECASE,
 )
-_PARTNER_CUE = re.compile(
-    r"(?:partner\w*|værter|vært|host\w*|gastgeber|hôte|gastheer|värd|consortium|konsortium|"
-    r"together with|sammen med|zusammen mit|avec|samen met|tillsammans med|take part|"
-    r"taking part|participat\w*|deltag\w*|deltog|deltar|teilnehm\w*|beteiligt|involv\w*|"
-    r"engag\w*|join\w*|teamed up|regions?|regioner\w*|regionen|régions?|regio's|alueet|"
-    r"regiony|regiones|regioni|from \d+|fra \d+|aus \d+|de \d+|uit \d+|från \d+)",
-    re.IGNORECASE,
-)
-_FUNDING_CUE = re.compile(
-    r"(?:fund\w*|financ\w*|co-financ\w*|support\w* by|finansier\w*|støtte\w*|gefördert|"
-    r"finanziert|financé|cofinancé|gefinancierd|medfinansier\w*|rahoitt\w*|finansowan\w*|"
-    r"financiad\w*|finanziat\w*|programme|program|programm|under|within|in the)",
-    re.IGNORECASE,
-)
 _BUDGET_TEXT = re.compile(
     r"(?:total budget|project budget|budget of|budget on|budget von|budget de|budget van|"
     r"budget på|budget på|samlet budget|gesamtbudget|begroting van|budget totale|"
@@ -422,9 +408,10 @@ def find_projects(
         if page_project is not None:
             _apply_fields(page_project, fields, organisations, regions, instruments, passages,
                           doc_lang, new_organisations)
+    region_scores = partner_region_scores(entities, sentences, regions)
     for entity in entities:
         _link(entity, entities, sentences, regions, [*organisations, *new_organisations],
-              instruments)
+              instruments, region_scores.get(entity.ref))
     return entities + new_organisations
 
 
@@ -494,29 +481,29 @@ def _apply_fields(
             ref = _organisation_ref(f.value, organisations, new, f.position)
             project.add(RG.leadPartner, ref)
             project.add(RG.partner, ref)
-            for region in _region_refs_of(ref, organisations):
-                project.add(RG.partnerRegion, region)
         elif f.role == "partners":
             for name in re.split(r"\s*[;,]\s*", f.value):
                 if len(name) > 2:
                     ref = _organisation_ref(name, organisations, new, f.position)
                     project.add(RG.partner, ref)
-                    for region in _region_refs_of(ref, organisations):
-                        project.add(RG.partnerRegion, region)
         elif f.role in ("budget", "erdf"):
             amount = parse_amount(f.value)
             if amount is not None and amount > 0:
                 pred = RG.budgetEUR if f.role == "budget" else RG.erdfEUR
                 project.add(pred, Literal(amount, datatype=XSD.decimal))
+                if f.role == "erdf":  # an ERDF amount: the project is ERDF-funded
+                    for inst in instruments:
+                        if any(fold(a) == "erdf" for a in (inst.label, *(x for x, _ in inst.alt_labels))):
+                            project.add(RG.fundedBy, inst.ref)
         elif f.role in ("start_date", "end_date"):
             when = parse_date(f.value)
             if when is not None:
                 pred = RG.startDate if f.role == "start_date" else RG.endDate
                 project.add(pred, Literal(when, datatype=XSD.date))
         elif f.role == "programme":
-            inst = _entity_for_name(f.value, instruments)
-            if inst is not None:
-                project.add(RG.fundedBy, inst.ref)
+            programme = _entity_for_name(f.value, instruments)
+            if programme is not None:
+                project.add(RG.fundedBy, programme.ref)
     # organisations listed on the page (one name a line, after the partner description)
     for entity in organisations:
         if any(fold(entity.label) == fold(line.strip())
@@ -531,6 +518,158 @@ def _apply_fields(
                 project.add(RG.fundedBy, inst.ref)
 
 
+#: confidence a region needs to become an ``rg:partnerRegion`` of a project
+PARTNER_REGION_THRESHOLD = 0.7
+
+# a sentence that says who takes part: partners, participants, hosts, a consortium
+_PARTICIPATION = re.compile(
+    r"(?:partner\w*|participa\w*|consorti\w*|together with|teamed up|join(?:ed|s)? forces|"
+    r"take part|taking part|took part|involv\w*|work\w* together|cooperat\w* with|"
+    r"collaborat\w* with|gathered|host\w*|værter|vært|deltag\w*|deltog|deltar|sammen med|"
+    r"teilnehm\w*|beteiligt|zusammen mit|Gastgeber|avec|réun\w*|accueill\w*|samen met|deelnem\w*|"
+    r"tillsammans med|medverk\w*|uczestni\w*|from \d+ (?:regions|countries)|fra \d+ \w+ regioner|"
+    r"aus \d+ (?:Regionen|Ländern)|de \d+ régions|uit \d+ regio's|från \d+ regioner)",
+    re.IGNORECASE,
+)
+# an event of the project held in a region: "the workshop in Aarhus", "launch held in Hampshire"
+_EVENT = re.compile(
+    r"(?:workshop\w*|meeting\w*|launch\w*|event\w*|conference\w*|seminar\w*|visit\w*|gathered|held|"
+    r"took place|hosted|kick-off|møde\w*|besøg\w*|konferen\w*|Treffen|Veranstaltung\w*|réunion\w*|"
+    r"rencontre\w*|bijeenkomst\w*|möte\w*|träff\w*|spotkani\w*)",
+    re.IGNORECASE,
+)
+_IN_BEFORE = re.compile(r"(?:\b(?:in|i|im|à|au|en|w|within)\s+(?:the\s+|der\s+|de\s+)?)$", re.IGNORECASE)
+# a region named as a market or target, not as a participant: "enter the Chinese market",
+# "export to China", "customers in China", "international markets (e.g. USA)"
+_TARGET_BEFORE = re.compile(
+    r"(?:market\w*|export\w*|enter\w*|customers?|clients?|buyers?|sell\w*|sales|abroad|foreign|"
+    r"delegation of|marked\w*|eksport\w*|kunder|Markt|Märkte|Kunden|marché\w*|clients|markt\w*|"
+    r"exportera\w*|rynk\w*)\b[^.;:]{0,40}$",
+    re.IGNORECASE,
+)
+_TARGET_AFTER = re.compile(r"^[\s\w-]{0,12}\b(?:market\w*|marked\w*|Markt|marché)", re.IGNORECASE)
+# "an Innovation Express project", "a second Interreg project": a project funded by the named one
+_INDEFINITE_USE = re.compile(
+    r"(?:\b(?:an?|one|first|second|third|several|other|many|\d+)\s+(?:[\w-]+\s+){0,3})$", re.IGNORECASE
+)
+_ANAPHORA = re.compile(
+    r"^\W*(?:This|The|These|Dette|Denne|Dieses|Diese|Ce|Cette|Dit|Deze|Detta|Denna)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?P<head>project|initiative|network|partnership|consortium|projekt\w*|netværk\w*|Netzwerk|réseau|"
+    r"netwerk|nätverk\w*|projet)\b",
+    re.IGNORECASE,
+)
+
+
+def _own_mentions(project: Entity, text: str) -> list[tuple[int, int]]:
+    """Mentions of the project itself, not of projects funded by it ("an X project")."""
+    out = []
+    for start, end in find_mentions(project, text):
+        after = text[end:end + 12]
+        if re.match(r"[\s-]*(?:project|projekt|projet|Projekt)", after, re.IGNORECASE) and \
+                _INDEFINITE_USE.search(text[max(0, start - 40):start]):
+            continue
+        out.append((start, end))
+    return out
+
+
+def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]) -> list[tuple[Entity, float] | None]:
+    """The project each sentence is about, with how sure: named (1.0), referred to by
+    "This network/project" (0.95), the only project named in its passage (0.85), the only
+    project of a document that is about it (0.85: named in a fifth of its passages, or a short text)."""
+    named = [[p for p in projects if _own_mentions(p, s.text)] for s in sentences]
+    n_passages = len({s.position for s in sentences})
+    main = projects[0] if len(projects) == 1 and (
+        n_passages <= 12 or len(projects[0].passages) >= 0.2 * n_passages) else None
+    by_passage: dict[int, set[int]] = {}
+    for sentence, here in zip(sentences, named, strict=True):
+        by_passage.setdefault(sentence.position, set()).update(id(p) for p in here)
+    out: list[tuple[Entity, float] | None] = []
+    last: list[Entity] = []  # projects in order of their last mention
+    for sentence, here in zip(sentences, named, strict=True):
+        if len(here) == 1:
+            out.append((here[0], 1.0))
+        elif here:
+            out.append(None)
+        else:
+            anaphora = _ANAPHORA.match(sentence.text)
+            chosen: tuple[Entity, float] | None = None
+            if anaphora:
+                head = fold(anaphora.group("head"))[:5]
+                for proj in reversed(last):
+                    if head.startswith("proj") or head in fold(proj.label):
+                        chosen = (proj, 0.95)
+                        break
+            if chosen is None:
+                ids = by_passage.get(sentence.position, set())
+                if len(ids) == 1:
+                    chosen = (next(p for p in projects if id(p) in ids), 0.85)
+                elif main is not None:
+                    chosen = (main, 0.85)
+            out.append(chosen)
+        for proj in here:
+            if proj in last:
+                last.remove(proj)
+            last.append(proj)
+    return out
+
+
+def _region_evidence(text: str, spans: list[tuple[int, int]]) -> float:
+    """How strongly a sentence says the region at ``spans`` takes part (0 for a target market)."""
+    best = 0.0
+    for start, end in spans:
+        before = text[max(0, start - 60):start]
+        if _TARGET_BEFORE.search(before) or _TARGET_AFTER.match(text[end:end + 20]):
+            continue
+        if _PARTICIPATION.search(text):
+            best = max(best, 0.9)
+        elif _EVENT.search(text) and _IN_BEFORE.search(text[max(0, start - 12):start]):
+            best = max(best, 0.85)
+        else:
+            best = max(best, 0.55)
+    return best
+
+
+def partner_region_scores(
+    projects: Sequence[Entity], sentences: Sequence[Sentence], regions: Sequence[Entity],
+) -> dict[EntityRef, dict[EntityRef, float]]:
+    """Confidence, per project and region, that the region takes part in the project.
+
+    A region counts where a sentence about the project (see :func:`_sentence_projects`) names it
+    in a participation structure (partners, a consortium, "from 5 regions (A, B, C)") or as the
+    place of one of the project's events; regions named as markets or targets do not count. A
+    country is dropped where the same sentence gives a finer region in it ("Aarhus, Denmark")."""
+    scores: dict[EntityRef, dict[EntityRef, float]] = {}
+    about = _sentence_projects(sentences, projects)
+    for sentence, target in zip(sentences, about, strict=True):
+        if target is None:
+            continue
+        project, scope = target
+        found: dict[EntityRef, float] = {}
+        for region in regions:
+            spans = find_mentions(region, sentence.text)
+            if spans:
+                found[region.ref] = _region_evidence(sentence.text, spans) * scope
+        for ref in list(found):
+            info = _region_info(ref)
+            if info is not None and info.level == 0 and any(
+                (other := _region_info(o)) is not None and o != ref and other.country_code == info.country_code
+                and found[o] > 0 for o in found
+            ):
+                del found[ref]
+        have = scores.setdefault(project.ref, {})
+        for ref, score in found.items():
+            have[ref] = max(have.get(ref, 0.0), score)
+    return scores
+
+
+def _region_info(ref: EntityRef):  # type: ignore[no-untyped-def]
+    try:
+        from ingest.extract.gazetteer import region_by_key
+    except ImportError:
+        return None
+    return region_by_key(ref.key)
+
+
 def _link(
     project: Entity,
     projects: Sequence[Entity],
@@ -538,12 +677,13 @@ def _link(
     regions: Sequence[Entity],
     organisations: Sequence[Entity],
     instruments: Sequence[Entity],
+    region_scores: dict[EntityRef, float] | None = None,
 ) -> None:
     """Partner regions, partners, lead partner, funding and budgets from the project's text."""
     # a document about one project talks about it even where it does not name it
     single = len(projects) == 1
     own = [s for s in sentences if s.position in project.passages]
-    named = [s for s in own if find_mentions(project, s.text)]
+    named = [s for s in own if _own_mentions(project, s.text)]
     others = [p for p in projects if p is not project]
     for sentence in own if single else named:
         text = sentence.text
@@ -551,14 +691,11 @@ def _link(
             project, text
         ):
             continue
-        for region in regions:
-            spans = find_mentions(region, text)
-            if spans and (_PARTNER_CUE.search(text) or find_mentions(project, text)):
-                project.add(RG.partnerRegion, region.ref)
-        for inst in instruments:
-            spans = find_mentions(inst, text)
-            if spans and find_mentions(project, text) and _FUNDING_CUE.search(text):
-                project.add(RG.fundedBy, inst.ref)
+        if _own_mentions(project, text):
+            for inst in instruments:
+                spans = find_mentions(inst, text)
+                if spans and _funds(text, spans):
+                    project.add(RG.fundedBy, inst.ref)
         for org in organisations:
             spans = find_mentions(org, text)
             if not spans:
@@ -567,7 +704,7 @@ def _link(
             if lead and any(s >= lead.end() and s - lead.end() <= 5 for s, _ in spans):
                 project.add(RG.leadPartner, org.ref)
                 project.add(RG.partner, org.ref)
-            elif _PARTNER_CUE.search(text):
+            elif _PARTICIPATION.search(text):
                 project.add(RG.partner, org.ref)
         if find_mentions(project, text):
             budget = _BUDGET_TEXT.search(text)
@@ -580,12 +717,45 @@ def _link(
                 amount = parse_amount(erdf.group("amount"))
                 if amount is not None and amount >= 1000:
                     project.add(RG.erdfEUR, Literal(amount, datatype=XSD.decimal))
+    # the regions its partners are located in (a region seen only in a partner's name stands
+    # for its country where the text names that country as a place)
+    places = {r.ref for r in regions}
+    scores = dict(region_scores or {})
     for org_ref in [v for p, v in project.attributes if p == RG.partner and isinstance(v, EntityRef)]:
         for region_ref in _region_refs_of(org_ref, organisations):
+            info = _region_info(region_ref)
+            if region_ref in places:
+                scores[region_ref] = max(scores.get(region_ref, 0.0), 0.8)
+            elif info is not None and info.country_code:
+                country = next((r for r in places if (ci := _region_info(r)) is not None and ci.level == 0
+                                and ci.country_code == info.country_code), None)
+                if country is not None:
+                    scores[country] = max(scores.get(country, 0.0), 0.75)
+    for region_ref, score in scores.items():
+        if score >= PARTNER_REGION_THRESHOLD:
             project.add(RG.partnerRegion, region_ref)
+    project.attributes = [(p, v) for p, v in project.attributes if not (p == RG.fundedBy and v == project.ref)]
     description = next((s.text for s in named if len(s.text) > 40), None)
     if description and project.lang:
         project.add(DCTERMS.description, Literal(description[:1000], lang=project.lang))
 
 
-__all__ = ["acronym_matches", "find_projects", "initials", "label_pattern"]
+_FUNDS = re.compile(
+    r"(?:fund\w*|financ\w*|co-financ\w*|support\w*\s+(?:by|from|under)|grant\w*|finansier\w*|"
+    r"støtte\w*|gefördert|finanziert|Förderung|financé|cofinancé|financement|gefinancierd|"
+    r"subsidie\w*|medfinansier\w*|rahoitt\w*|finansowan\w*|dofinansowan\w*|financiad\w*|finanziat\w*)",
+    re.IGNORECASE,
+)
+
+
+def _funds(text: str, spans: list[tuple[int, int]]) -> bool:
+    """The instrument at ``spans`` funds the project: a funding word in the sentence, or the
+    instrument names the kind of project ("an Interreg project", "Interreg Europe funded project")."""
+    if _FUNDS.search(text):
+        return True
+    return any(re.match(r"[\s-]*(?:funded\s+)?(?:project|projekt|projet|Projekt)", text[e:e + 20], re.IGNORECASE)
+               for _, e in spans)
+
+
+__all__ = ["PARTNER_REGION_THRESHOLD", "acronym_matches", "find_projects", "initials", "label_pattern",
+           "partner_region_scores"]

@@ -10,6 +10,7 @@ document or dropped.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
 from rdflib import Literal
@@ -17,7 +18,9 @@ from rdflib import Literal
 from ingest.document import Passage
 from ingest.extract.gazetteer import (
     GENERIC_NAMES,
+    SHORT_NAMES,
     RegionInfo,
+    iso_country,
     region_by_key,
     region_candidates,
     region_free_text_names,
@@ -45,6 +48,8 @@ def _proper(text: str, tokens: list[Token], first: int, values: list[tuple[str, 
     """The mention is written like the name: capitalised where the name is (and not an all-lower word)."""
     head = tokens[first].text
     for name, _ in values:
+        if name in SHORT_NAMES and head != name:
+            continue  # "UK", "US" only in capitals
         if not name[:1].isupper() or head[:1].isupper() or head[:1].isdigit():
             if head.isupper() and len(head) > 3 and not name.isupper():
                 continue  # SHOUTED headings are fine, but not acronym-like reuse of names
@@ -67,22 +72,30 @@ def _resolve_span(name: str, keys: set[str], country: str | None) -> list[str]:
     return sorted({k for t, k in cands if t == best})
 
 
-def _qualifier_country(text: str, tokens: list[Token], first: int, prev_end: int | None, prev_country: str | None,
-                       info: RegionInfo) -> bool:
-    """A country written as qualifier: 'Aarhus, Denmark' / 'Bonn, Germany' / 'Innovate UK'."""
+# a row of a participant list: "Golding, David   Innovate UK   UK"
+_PERSON_ROW = re.compile(r"^\s*[A-ZÀ-Þ][\w'’-]+(?:\s[\w'’-]+)?,\s+[A-ZÀ-Þ][\w'’-]+\s")
+
+
+def _name_part_country(text: str, tokens: list[Token], first: int, last: int, info: RegionInfo) -> bool:
+    """A country written as part of a name: 'Innovate UK', 'Inovamais Portugal' (not a place).
+
+    The last word of a participant-list row is its country column, not part of the name."""
     if info.level not in (0, None) or (info.nuts_code is None and not info.key.startswith("country-")):
         return False
-    start = tokens[first].start
-    if prev_end is not None and prev_country == info.country_code:
-        between = text[prev_end:start]
-        if re.fullmatch(r"\s*[,(]\s*", between):
-            return True
-    if first > 0:
-        prev = tokens[first - 1]
-        between = text[prev.end : start]
-        if between in (" ", "\u00a0") and prev.text[:1].isupper() and prev.text.lower() not in _FUNCTION_WORDS:
-            return True  # part of a name: "Innovate UK", "Inovamais Portugal"
-    return False
+    if first == 0:
+        return False
+    prev = tokens[first - 1]
+    between = text[prev.end : tokens[first].start]
+    if between not in (" ", "\u00a0") or not prev.text[:1].isupper() or prev.text.lower() in _FUNCTION_WORDS:
+        return False
+    line_start = text.rfind("\n", 0, tokens[first].start) + 1
+    line_end = text.find("\n", tokens[last - 1].end)
+    rest = text[tokens[last - 1].end : line_end if line_end >= 0 else len(text)]
+    return not (not rest.strip() and _PERSON_ROW.match(text[line_start:]))
+
+
+# "(DK, FI, IS, LT, NO, SE)": a list of at least three country codes in parentheses
+_CODE_LIST = re.compile(r"\(((?:[A-Z]{2}\b[^()\n]{0,12}?){3,})\)")
 
 
 _FUNCTION_WORDS = {"in", "i", "im", "en", "au", "aux", "from", "fra", "aus", "de", "of", "and", "og", "und", "et",
@@ -123,8 +136,6 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
             ref = resolve_region(name)
             if ref is not None:
                 add(passage, name, ref.key)
-        prev_end: int | None = None
-        prev_country: str | None = None
         for first, last, values in matcher.find(tokens):
             name = surface(text, tokens, first, last)
             start = tokens[first].start
@@ -142,10 +153,18 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
             info = region_by_key(options[0])
             if info is None:
                 continue
-            if _qualifier_country(text, tokens, first, prev_end, prev_country, info):
+            if _name_part_country(text, tokens, first, last, info):
                 continue
             add(passage, name, options[0])
-            prev_end, prev_country = tokens[last - 1].end, info.country_code
+        for m in _CODE_LIST.finditer(text):
+            codes = re.findall(r"(?<![A-Za-z])([A-Z]{2})(?![a-z])", m.group(1))
+            if len(codes) < 3:
+                continue
+            for code in codes:
+                ref = resolve_region(code)
+                info = region_by_key(ref.key) if ref is not None else None
+                if info is not None and info.level == 0 and iso_country(code) == info.country_code:
+                    add(passage, code, ref.key)  # type: ignore[union-attr]
 
     countries = {e.ref.key: None for e in found.values()}
     doc_countries = {info.country_code for k in countries if (info := region_by_key(k)) and info.country_code}
@@ -157,6 +176,22 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
             if ref is not None:
                 add(passage, name, ref.key)
     return list(found.values())
+
+
+def regions_outside_names(regions: list[Entity], names: list[str], passages: list[Passage]) -> list[Entity]:
+    """The regions the text names as places, not only inside an organisation's name.
+
+    "Oslo" in "Oslo Medtech" or "Pas-de-Calais" in "ADITEC Pas-de-Calais (...)" does not make the
+    region a region of the document; the organisation keeps its ``rg:locatedIn``."""
+    if not names:
+        return regions
+    parts = sorted({n for n in names if len(n) >= 3}, key=len, reverse=True)
+    # a name, and a capitalised word glued to it unless that word ends the line (a table column)
+    body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in parts)
+    masker = re.compile(rf"(?<!\w)(?:{body})(?:[ \t]+[A-ZÀ-Þ][\w-]*(?=[ \t]*[^\s]))?(?!\w)", re.IGNORECASE)
+    masked = [replace(p, text=masker.sub(lambda m: " " * len(m.group(0)), p.text)) for p in passages]
+    places = {e.ref.key for e in find_regions(masked)}
+    return [r for r in regions if r.ref.key in places]
 
 
 def _ellipsis_names(text: str) -> list[str]:
