@@ -45,8 +45,8 @@ PREFIX dcterms: <{DCT}>
 PREFIX prov: <{PROV}>
 """
 
-WORDS = ("innovation export cluster digital green maritime health food energy tourism sme growth skills "
-         "network mobility circular bio smart rural urban creative").split()
+WORDS = ("innovation", "export", "cluster", "digital", "green", "maritime", "health", "food", "energy", "tourism",
+         "sme", "growth", "skills", "network", "mobility", "circular", "bio", "smart", "rural", "urban", "creative")
 LANGS = ("en", "de", "fr", "da", "pl")
 COUNTRIES = ("DK", "DE", "FR", "BE", "NL", "PL", "SE", "FI", "UK", "AT", "IE", "ES")
 
