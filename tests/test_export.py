@@ -8,6 +8,7 @@ import json
 import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from kg.export import FORMATS, JSONLD_CONTEXT, export
 from kg.namespaces import RG, VOID
@@ -47,7 +48,7 @@ def test_trig_dump_answers_the_same_sparql_in_rdflib(seed_graph: GraphStore, tri
     theirs = trig_dataset.query(text)
     variables = [str(v) for v in theirs.vars or []]
     assert variables == ours.variables
-    rows = [{v: row[v] for v in variables} for row in theirs]  # type: ignore[index]
+    rows: list[dict[str, Node | None]] = [dict(zip(variables, row, strict=True)) for row in theirs]  # type: ignore[arg-type]
     assert comparable(variables, rows) == comparable(ours.variables, ours.rows)
 
 
@@ -77,7 +78,7 @@ def test_void_description(seed_graph: GraphStore) -> None:  # noqa: F811
     assert int(g.value(dataset, VOID.documents)) == 5  # type: ignore[arg-type]
     assert URIRef(str(RG)) in set(g.objects(dataset, VOID.vocabulary))
     assert g.value(dataset, URIRef("http://purl.org/dc/terms/license")) is not None
-    classes = {g.value(part, VOID["class"]): int(g.value(part, VOID.entities)) for part in g.objects(dataset, VOID.classPartition)}  # type: ignore[arg-type]
+    classes = {g.value(part, VOID["class"]): int(str(g.value(part, VOID.entities))) for part in g.objects(dataset, VOID.classPartition)}
     assert classes[RG.Document] == 5
 
 
