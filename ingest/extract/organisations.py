@@ -81,6 +81,44 @@ _NOT_ORG_WORDS = re.compile(
     r"Programme|Programmes|Program|Fund|Facility|Initiative|Initiatives|Scheme|Project|Projects|Annex|Figure|"
     r"Head|Manager|Director|Chief|Senior|Officer|Consultant|Specialkonsulent|Formerly|Including)\b"
 )
+# "Aisense (Slovenia)", "KeyGene (the Netherlands)": a name with its country in parentheses
+_COUNTRY_PAREN_RE = re.compile(
+    rf"(?:^|[,;:•]\s*|\band\s+|\bare\s+)({_W}(?:[ \t]+{_W}){{0,2}})\s+\((?:the\s+)?(?=[A-Z])"
+    rf"(?:Austria|Belgium|Bulgaria|Croatia|Cyprus|Czechia|Denmark|Estonia|Finland|France|Germany|Greece|Hungary|"
+    rf"Ireland|Italy|Latvia|Lithuania|Luxembourg|Malta|Netherlands|Poland|Portugal|Romania|Slovakia|Slovenia|Spain|"
+    rf"Sweden|Norway|Iceland|Switzerland|United Kingdom|UK|Israel|Turkey|Ukraine|USA|Japan|China|India|Canada)"
+    rf"(?:/[A-Z][a-z]+)?\)",
+    re.MULTILINE,
+)
+# "Danish partners - AgroTech and FoodNetwork -", "partners: X, Y and Z"
+_PARTNER_DASH_RE = re.compile(
+    rf"\bpartners?\s*(?:[-–—:]\s+)((?:{_W}(?:[ \t]+{_W}){{0,3}})(?:\s*(?:,|and|og|und|et|en|och)\s*{_W}(?:[ \t]+{_W}){{0,3}})*)"
+)
+# a quotation's attribution: "(Carl Romlin, Project Manager, Drinor AB)", "(Arne Madsen, AEM Engineering)"
+_QUOTE_ATTRIBUTION_RE = re.compile(r"\(([A-ZÀ-Þ][\w'’-]+(?:\s[A-ZÀ-Þ][\w'’-]+){1,2},[^()\n]{3,90})\)")
+_ROLE_RE = re.compile(
+    r"\b(?:Manager|Director|CEO|owner|Owner|advisor|Advisor|Adviser|Consultant|Head|Coordinator|Officer|"
+    r"President|Chairman|Founder|Specialist|Researcher|Professor|participant|SME|from|Senior|Chief|Partner)\b"
+)
+_PARTICIPANT_ROW_RE = re.compile(
+    r"(?m)^[ \t]*(?:[a-z]+\s)?[A-ZÀ-Þ][\w'’-]+(?:\s[A-ZÀ-Þ][\w'’-]+)?,\s+[A-ZÀ-Þ][\w'’.-]+"
+    r"[ \t]+(\S.*?)[ \t]*$"
+)
+
+
+def _strip_country_column(org: str) -> str:
+    """Drop a trailing country column ("Innovate UK UK", "Dialogic The Netherlands", "... EU")."""
+    words = org.split()
+    for size in (3, 2, 1):
+        if len(words) > size:
+            tail = " ".join(words[-size:])
+            if tail in ("EU",) or (_is_country(tail) and not (size == 1 and words[-1] == words[-2])):
+                return " ".join(words[:-size]).strip(" ,;")
+            if size == 1 and len(words) > 2 and words[-1] == words[-2]:
+                return " ".join(words[:-1])
+    return org.strip(" ,;")
+
+
 _CLUSTER_NAMED_RE = re.compile(rf"\bcluster\s+(?:organi[sz]ation\s+)?({_NAME})")
 
 _NATIONALITY = re.compile(
@@ -132,8 +170,11 @@ def _is_country(text: str) -> bool:
     return info is not None and (info.level == 0 or info.key.startswith("country-"))
 
 
-def _plausible(name: str) -> bool:
-    """A name that can be an organisation: not generic, not a person, region or instrument."""
+def _plausible(name: str, strong: bool = False) -> bool:
+    """A name that can be an organisation: not generic, not a person, region or instrument.
+
+    ``strong``: the context already says it is an organisation (a cluster, a partner list, a
+    participant table), so a two-word name such as "Medical Valley" is not taken for a person."""
     if len(name) < 2 or len(name) > 90 or _NOT_ORG_WORDS.search(name):
         return False
     if name[:1].islower() and not _LEGAL_RE.search(name):
@@ -154,7 +195,7 @@ def _plausible(name: str) -> bool:
         return False
     # "Peter Grant": two plain capitalised words and nothing organisational
     person_like = len(words) == 2 and all(re.fullmatch(r"[A-ZÀ-Þ][a-zà-ÿ]+", w) for w in words)
-    return not person_like or bool(
+    return strong or not person_like or bool(
         _HEAD_RE.search(name) or _COMPOUND_RE.search(name) or _REGION_ORG_RE.match(name)
     )
 
@@ -203,9 +244,10 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
     found: dict[str, Entity] = {}
     acronyms: dict[str, str] = {}  # acronym -> key of the organisation
 
-    def add(passage: Passage, raw: str, confidence: float = 0.8, acronym: str | None = None) -> Entity | None:
+    def add(passage: Passage, raw: str, confidence: float = 0.8, acronym: str | None = None,
+            strong: bool = False) -> Entity | None:
         name = _clean(_trim_to_head(_clean(raw)))
-        if not _plausible(name):
+        if not _plausible(name, strong):
             return None
         key = slug(name)
         if key in acronyms.values() or (key not in found and name in acronyms):
@@ -223,7 +265,10 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         return ent
 
     previous_field = False
+    # a participant table ("Surname, First name  Organisation  Country"), one row a line
+    participant_table = sum(len(_PARTICIPANT_ROW_RE.findall(p.text)) for p in passages) >= 5
     for passage in passages:
+        rows_text = passage.text
         text = _TABLE_PERSON_RE.sub("", passage.text)
         # field/value layouts: "Lead partner: X" or a label passage followed by the value passage
         stripped = text.strip()
@@ -274,9 +319,31 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         for m in _REGION_ORG_RE.finditer(text):
             if resolve_region(m.group()) is not None:
                 add(passage, m.group(), 0.8)
-        for rx in (_ATTRIBUTION_RE, _SME_RE, _CLUSTER_RE, _CLUSTER_NAMED_RE):
+        for rx in (_ATTRIBUTION_RE, _SME_RE):
             for m in rx.finditer(text):
                 add(passage, m.group(1), 0.7)
+        for rx in (_CLUSTER_RE, _CLUSTER_NAMED_RE, _COUNTRY_PAREN_RE):
+            for m in rx.finditer(text):
+                add(passage, m.group(1), 0.7, strong=True)
+        for m in _PARTNER_DASH_RE.finditer(text):
+                for item in re.split(r"\s*(?:,|\band\b|\bog\b|\bund\b|\bet\b|\ben\b|\boch\b)\s*", m.group(1)):
+                    if item and item[:1].isupper():
+                        add(passage, item, 0.7, strong=True)
+        for m in _QUOTE_ATTRIBUTION_RE.finditer(text):
+            parts = [p.strip() for p in m.group(1).split(",")]
+            org = next((p for p in reversed(parts[1:]) if p[:1].isupper() and not _ROLE_RE.search(p)
+                        and resolve_region(p) is None), None)
+            if org is not None:
+                add(passage, org, 0.7, strong=True)
+        rows = list(_PARTICIPANT_ROW_RE.finditer(rows_text))
+        if participant_table:  # a participant table: "Surname, First name  Organisation  Country"
+            for m in rows:
+                for org in re.split(r"\s+/\s+", _strip_country_column(m.group(1))):
+                    org = _strip_country_column(re.split(r"\s+[–—-]\s+|;\s*|,\s+(?=[A-Z])", org)[0])
+                    acr = re.search(r"\(([A-Z][A-Z0-9&-]{1,9})\)", org)
+                    org = re.sub(r"\s*\([^)]*\)", "", org).strip()
+                    if org and len(org) > 2:
+                        add(passage, org, 0.75, acronym=acr.group(1) if acr else None, strong=True)
 
     for acr, key in list(acronyms.items()):
         dup = found.get(slug(acr))
