@@ -22,7 +22,7 @@ from views import (
     sparql_page,
 )
 
-st.set_page_config(page_title="regiograph", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="regiograph", page_icon="🗺️", layout="wide")
 
 PAGES = {
     "search": st.Page(search_page.render, title="Search", icon=":material/search:", url_path="search", default=True),
@@ -39,8 +39,7 @@ common.register_pages(PAGES)
 current = st.navigation(
     {
         "Explore": [PAGES[k] for k in ("search", "practice", "project", "region", "network", "operations")],
-        "Data": [PAGES[k] for k in ("sparql", "add-documents")],
-        "": [PAGES["document"]],
+        "Data": [PAGES[k] for k in ("sparql", "add-documents", "document")],
     }
 )
 

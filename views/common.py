@@ -320,10 +320,15 @@ def _outline() -> tuple[list[float | None], list[float | None]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     lons: list[float | None] = []
     lats: list[float | None] = []
+    west, south, east, north = data["bbox"]
     for line in data["lines"]:
         for lon, lat in line:
-            lons.append(lon)
-            lats.append(lat)
+            if west <= lon <= east and south <= lat <= north:
+                lons.append(lon)
+                lats.append(lat)
+            elif lons and lons[-1] is not None:  # leave the box: break the line
+                lons.append(None)
+                lats.append(None)
         lons.append(None)
         lats.append(None)
     return lons, lats

@@ -71,15 +71,19 @@ def _project(d: kv.ProjectDetail) -> None:
     cols[1].metric("ERDF", c.money(d.erdf_eur or d.eu_funding_eur))
     cols[2].metric("Partners", len(d.partners) + (1 if d.lead_partner else 0))
     cols[3].metric("Partner regions", len(d.partner_regions))
-    st.markdown("##### Instrument(s)")
-    st.markdown(" ".join(c.badge(i.label, "green") for i in d.instruments) or "—")
-    st.markdown("##### Lead partner")
-    if d.lead_partner:
-        c.entity_link(d.lead_partner.iri, d.lead_partner.label, "Organisation", icon=":material/apartment:")
-    else:
-        st.caption("—")
-    st.markdown("##### Partners")
-    c.entity_links(d.partners, "Organisation")
+    inst, lead, partners = st.columns([1, 1, 2], gap="large")
+    with inst:
+        st.markdown("##### Instrument(s)")
+        st.markdown(" ".join(c.badge(i.label, "green") for i in d.instruments) or "—")
+    with lead:
+        st.markdown("##### Lead partner")
+        if d.lead_partner:
+            c.entity_link(d.lead_partner.iri, d.lead_partner.label, "Organisation", icon=":material/apartment:")
+        else:
+            st.caption("not stated")
+    with partners:
+        st.markdown("##### Partners")
+        c.entity_links(d.partners, "Organisation", empty="not stated")
 
 
 def _operation(d: kv.ProjectDetail) -> None:

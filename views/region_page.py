@@ -32,7 +32,8 @@ def _body() -> None:
         c.set_params(iri=choice.iri)
         st.rerun()
     profile = region_profile(store, iri)
-    title = profile.label
+    info = kv.region_info(store, profile.iri)
+    title = info.label if info else profile.label
     st.title(title)
     facts = [c.badge(f"NUTS {profile.nuts}", "blue")] if profile.nuts else [c.badge("no NUTS code", "gray")]
     if profile.country:

@@ -1,0 +1,193 @@
+"""The explorer, page by page, with Streamlit's AppTest on the seed data (and one small list of operations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from regiograph.settings import Settings, load_settings
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+OPERATIONS_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "eu-operations" / "de" / "ERDF_Bayern_2014_2020.csv"
+TIMEOUT = 90
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str, **params: str) -> AppTest:
+    monkeypatch.setenv("REGIOGRAPH_DATA", str(settings.data_dir))
+    monkeypatch.setenv("REGIOGRAPH_EMBEDDER", settings.embedder)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["page"] = page
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def qp(at: AppTest, key: str) -> list[str]:
+    """A query parameter of the app's URL as a list of values."""
+    value = at.query_params.get(key)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [str(x.value) for x in at.info] + [str(x.value) for x in at.warning] + [str(x.value) for x in at.error]
+    return "\n".join(parts)
+
+
+def first_of(seed_store, sparql: str) -> str:  # type: ignore[no-untyped-def]
+    rows = seed_store.select(sparql)
+    if not rows:
+        pytest.skip(f"the seed data has nothing for: {sparql}")
+    return str(next(iter(rows[0].values())))
+
+
+@pytest.fixture(scope="module")
+def operations_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A data directory with one small list of operations (no search index: not needed here)."""
+    from ingest.pipeline import ingest
+
+    if not OPERATIONS_FILE.exists():
+        pytest.skip("../shared/corpus/eu-operations is not present")
+    settings = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("ops-data"))
+    report = ingest([OPERATIONS_FILE], settings, build_index=False)
+    if report.failed:
+        pytest.skip(f"the list of operations could not be read: {report.failed[0].reason}")
+    return settings
+
+
+def test_search_shows_highlighted_results_facets_and_exports(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "search", q="study visits for SMEs")
+    body = texts(at)
+    assert "passages" in body and "<mark>" in body, body[:2000]
+    assert any(m.label in {"Region", "Language", "Project", "Instrument"} for m in at.multiselect)
+    assert {getattr(b, "label", "") for b in at.get("download_button")} >= {"CSV", "JSON-LD"}
+    assert qp(at, "q") == ["study visits for SMEs"]
+
+
+def test_search_language_facet_filters_and_lands_in_the_url(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "search", q="internationalisation", lang="en")
+    assert qp(at, "lang") == ["en"]
+    badges = [m.value for m in at.markdown if m.value.startswith(":blue-badge[")]
+    assert badges and all(b.startswith(":blue-badge[en]") for b in badges)
+
+
+def test_document_context_shows_the_passage_escaped(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings, seed_store) -> None:  # type: ignore[no-untyped-def]
+    passage = first_of(seed_store, "SELECT ?p WHERE { ?p a rg:Passage ; rg:position 1 } LIMIT 1")
+    at = open_page(monkeypatch, seed_settings, "document", passage=passage)
+    assert any('class="rg-passage rg-target"' in m.value for m in at.markdown)
+
+
+def test_practice_page(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings, seed_store) -> None:  # type: ignore[no-untyped-def]
+    iri = first_of(seed_store, "SELECT ?x WHERE { ?x a rg:Practice ; rg:mentionedIn ?p } LIMIT 1")
+    at = open_page(monkeypatch, seed_settings, "practice", iri=iri)
+    body = texts(at)
+    assert "Source passages" in body and "Similar practices in other regions" in body
+
+
+def test_practice_picker_sets_the_permalink(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "practice")
+    box = at.selectbox[0]
+    if not box.options:
+        pytest.skip("no practices in the seed data")
+    box.select_index(0).run()
+    assert qp(at, "iri")
+    assert "Source passages" in texts(at)
+
+
+def test_project_page(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings, seed_store) -> None:  # type: ignore[no-untyped-def]
+    iri = first_of(seed_store, "SELECT ?x WHERE { ?x a rg:Project ; rg:partnerRegion ?r } LIMIT 1")
+    at = open_page(monkeypatch, seed_settings, "project", iri=iri)
+    body = texts(at)
+    assert "Partner regions" in body and "Documents" in body
+    assert at.get("plotly_chart"), "partner regions are drawn on a map"
+
+
+def test_region_page_lists_partner_regions(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings, seed_store) -> None:  # type: ignore[no-untyped-def]
+    iri = first_of(
+        seed_store,
+        "SELECT ?r WHERE { ?p rg:partnerRegion ?r, ?o FILTER(?r != ?o) } GROUP BY ?r ORDER BY DESC(COUNT(?o)) LIMIT 1",
+    )
+    at = open_page(monkeypatch, seed_settings, "region", iri=iri)
+    body = texts(at)
+    assert "Partner regions" in body and "Funded operations" in body
+    assert at.dataframe, "the ranked list of partner regions"
+
+
+def test_network_page_and_shortest_path(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "network")
+    if "No region network yet" in texts(at):
+        pytest.skip("no region network in the seed data")
+    assert "communities" in texts(at)
+    nodes = at.selectbox(key="net_from").options
+    assert len(nodes) >= 2
+    at.selectbox(key="net_from").select_index(0).run()
+    at.selectbox(key="net_to").select_index(len(nodes) - 1).run()
+    assert not at.exception
+    assert qp(at, "from") and qp(at, "to")
+    body = texts(at)
+    assert "step(s)" in body or "not connected" in body
+
+
+def test_sparql_example_runs_and_bad_query_says_where(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "sparql", example="documents_by_language", run="1")
+    assert at.dataframe and len(at.dataframe[0].value) >= 1
+    at = open_page(monkeypatch, seed_settings, "sparql")
+    assert "PREFIX rg:" in str(at.text_area(key="sparql_text").value)
+    at.text_area(key="sparql_text").set_value("SELECT ?s WHERE { ?s ?p }").run()
+    at.button(key="sparql_run").click().run()
+    assert at.error and "line 1" in texts(at)
+    at.text_area(key="sparql_text").set_value("DELETE WHERE { ?s ?p ?o }").run()
+    at.button(key="sparql_run").click().run()
+    assert at.error and "not allowed" in str(at.error[0].value)
+
+
+def test_operations_table_filters_and_downloads(monkeypatch: pytest.MonkeyPatch, operations_settings: Settings) -> None:
+    at = open_page(monkeypatch, operations_settings, "operations")
+    assert at.dataframe, texts(at)
+    total = len(at.dataframe[0].value)
+    assert total > 10
+    at.text_input(key="ops_text").set_value("zzzz-no-such-operation").run()
+    assert len(at.dataframe[0].value) == 0
+    assert qp(at, "text") == ["zzzz-no-such-operation"]
+    assert at.get("download_button")
+
+
+def test_operation_detail_shows_money_and_source_row(monkeypatch: pytest.MonkeyPatch, operations_settings: Settings) -> None:
+    from kg.store import DataDir
+
+    store = DataDir(operations_settings.data_dir).open_reader()
+    try:
+        iri = first_of(store, 'SELECT ?x WHERE { ?x a rg:Project ; dcterms:source ?s FILTER(CONTAINS(?s, "#row=")) } LIMIT 1')
+    finally:
+        store.close()
+    at = open_page(monkeypatch, operations_settings, "project", iri=iri)
+    body = texts(at)
+    assert "operation from a list of operations" in body
+    assert "#row=" in str([t.value for t in at.table])
+
+
+def test_add_documents_page_without_uploads(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    at = open_page(monkeypatch, seed_settings, "add-documents")
+    assert "Add documents" in texts(at)
+
+
+def test_empty_data_dir_says_what_to_do(monkeypatch: pytest.MonkeyPatch, empty_settings: Settings) -> None:
+    at = open_page(monkeypatch, empty_settings, "search")
+    assert "no data" in texts(at).lower()
+
+
+def test_helpers_escape_and_sanitise() -> None:
+    from views.add_documents_page import safe_name
+    from views.common import highlight
+
+    marked = highlight("<script>alert('x')</script> study visits", "study <script>")
+    assert "<script>" not in marked and "&lt;" in marked and "<mark>study</mark>" in marked
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("a b<c>.PDF") == "a_b_c.pdf"
+    assert "/" not in safe_name("..\\..\\x.txt")
