@@ -338,8 +338,11 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         rows = list(_PARTICIPANT_ROW_RE.finditer(rows_text))
         if participant_table:  # a participant table: "Surname, First name  Organisation  Country"
             for m in rows:
-                for org in re.split(r"\s+/\s+", _strip_country_column(m.group(1))):
-                    org = _strip_country_column(re.split(r"\s+[–—-]\s+|;\s*|,\s+(?=[A-Z])", org)[0])
+                parts = re.split(r"\s+/\s+", _strip_country_column(m.group(1)))
+                for org in parts:
+                    org = re.split(r"\s+[–—-]\s+|;\s*|,\s+(?=[A-Z])", org)[0]
+                    if len(parts) > 1:  # "WEPROG Germany / Den.": each part may end in a country
+                        org = _strip_country_column(org)
                     acr = re.search(r"\(([A-Z][A-Z0-9&-]{1,9})\)", org)
                     org = re.sub(r"\s*\([^)]*\)", "", org).strip()
                     if org and len(org) > 2:

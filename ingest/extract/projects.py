@@ -483,7 +483,8 @@ def _apply_fields(
             project.add(RG.partner, ref)
         elif f.role == "partners":
             for name in re.split(r"\s*[;,]\s*", f.value):
-                if len(name) > 2:
+                # a partner list ends where running text starts
+                if 2 < len(name) <= 90 and len(name.split()) <= 8 and not re.search(r"[.!?]\s", name):
                     ref = _organisation_ref(name, organisations, new, f.position)
                     project.add(RG.partner, ref)
         elif f.role in ("budget", "erdf"):
@@ -577,6 +578,9 @@ def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]
     "This network/project" (0.95), the only project named in its passage (0.85), the only
     project of a document that is about it (0.85: named in a fifth of its passages, or a short text)."""
     named = [[p for p in projects if _own_mentions(p, s.text)] for s in sentences]
+    # "a second X project": the sentence is about a project funded by X, not about X
+    other_project = [any(find_mentions(p, s.text) for p in projects) and not here
+                     for s, here in zip(sentences, named, strict=True)]
     n_passages = len({s.position for s in sentences})
     main = projects[0] if len(projects) == 1 and (
         n_passages <= 12 or len(projects[0].passages) >= 0.2 * n_passages) else None
@@ -585,8 +589,10 @@ def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]
         by_passage.setdefault(sentence.position, set()).update(id(p) for p in here)
     out: list[tuple[Entity, float] | None] = []
     last: list[Entity] = []  # projects in order of their last mention
-    for sentence, here in zip(sentences, named, strict=True):
-        if len(here) == 1:
+    for sentence, here, other in zip(sentences, named, other_project, strict=True):
+        if other:
+            out.append(None)
+        elif len(here) == 1:
             out.append((here[0], 1.0))
         elif here:
             out.append(None)
@@ -645,8 +651,9 @@ def partner_region_scores(
             continue
         project, scope = target
         found: dict[EntityRef, float] = {}
+        elliptic = _elliptic_regions(sentence.text)
         for region in regions:
-            spans = find_mentions(region, sentence.text)
+            spans = find_mentions(region, sentence.text) or elliptic.get(region.ref.key, [])
             if spans:
                 found[region.ref] = _region_evidence(sentence.text, spans) * scope
         for ref in list(found):
@@ -660,6 +667,21 @@ def partner_region_scores(
         for ref, score in found.items():
             have[ref] = max(have.get(ref, 0.0), score)
     return scores
+
+
+def _elliptic_regions(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Regions named by an elliptic coordination ("East & West Flanders" names East Flanders)."""
+    try:
+        from ingest.extract.gazetteer import resolve_region
+        from ingest.extract.regions import elliptic_names
+    except ImportError:
+        return {}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, span in elliptic_names(text):
+        ref = resolve_region(name)
+        if ref is not None:
+            out.setdefault(ref.key, []).append(span)
+    return out
 
 
 def _region_info(ref: EntityRef):  # type: ignore[no-untyped-def]

@@ -194,6 +194,15 @@ def regions_outside_names(regions: list[Entity], names: list[str], passages: lis
     return [r for r in regions if r.ref.key in places]
 
 
+def elliptic_names(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """The names an elliptic coordination leaves out, with the span of the coordination."""
+    out = []
+    for m in _ELLIPSIS.finditer(text):
+        direction, hyphen, head = m.group(1), m.group(2), m.group(3)
+        out.append((f"{direction}{'-' if hyphen else ' '}{head}", (m.start(), m.end())))
+    return out
+
+
 def _ellipsis_names(text: str) -> list[str]:
     """Expand elliptic coordinations: 'East & West Flanders' -> ['East Flanders']."""
     out = []
