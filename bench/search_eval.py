@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--distractors", action="store_true", help="also ingest the EU lists of operations")
     parser.add_argument("--queries", type=Path, default=REPO / "bench" / "queries_multilingual.json")
     parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
+    parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
 
     from ingest.pipeline import ingest
@@ -101,6 +102,20 @@ def main() -> None:
     for f in report.failed:
         print(f"failed: {f.name}: {f.reason}", file=sys.stderr)
     print(f"ingested {len(paths)} folder(s) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.shrinkage is not None:
+        from dataclasses import replace
+
+        from kg.store import DataDir
+        from search.index import IndexParams, build_index
+
+        data_dir = DataDir(data)
+        generation = data_dir.current_generation()
+        assert generation is not None
+        params = replace(IndexParams(), center_languages=args.shrinkage >= 0, center_shrinkage=max(args.shrinkage, 0.0))
+        reader = data_dir.open_reader(generation)
+        build_index(reader, data_dir, settings, generation, None, params)
+        reader.close()
+        print(f"rebuilt the index with {params}", file=sys.stderr)
     searcher = load_searcher(settings)
     print(f"index: {searcher.index.meta['count']} passages, {searcher.index.meta['index_type']}, languages {searcher.index.meta['languages']}", file=sys.stderr)
     queries = json.loads(args.queries.read_text(encoding="utf-8"))["queries"]

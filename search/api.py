@@ -10,6 +10,7 @@ and graph (passages linked to those entities). Filters are masks applied inside 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -173,7 +174,7 @@ class Searcher:
                 for token in index.lexical.analyzer.query_tokens(name, lang):
                     if token not in tokens:
                         tokens.append(token)
-        lex_ids, _ = index.lexical.search(tokens, depth, allowed)
+        lex_ids = self._lexical(query, tokens, lang, depth, allowed)
         channels: dict[str, list[int]] = {"dense": [int(i) for i in dense_ids], "lexical": [int(i) for i in lex_ids]}
         linked: np.ndarray | None = None
         if matched:
@@ -192,6 +193,27 @@ class Searcher:
             fused = ranking.add_bonus(fused, {i: ENTITY_BONUS for i in fused if linked[i]})
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
         return items[:k]
+
+    def _lexical(self, query: str, tokens: list[str], lang: str, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+        """BM25 with every query token on passages in the query's language, and only the
+        language-neutral tokens (names, acronyms, numbers, entity labels) on the others: a
+        Danish word matching a Danish distractor says nothing about an English answer."""
+        index = self.index
+        table = index.table
+        same = table.lang_idx == (table.langs.index(lang) if lang in table.langs else -1)
+        if allowed is not None:
+            same = same & allowed
+        other = ~same if allowed is None else (~same & allowed)
+        found = re.findall(r"[^\W_]+", query)
+        neutral_words = [w for i, w in enumerate(found) if w[:1].isdigit() or (w[:1].isupper() and (i > 0 or w.isupper()))]
+        neutral = index.lexical.analyzer.query_tokens(" ".join(neutral_words), lang) if neutral_words else []
+        neutral += [t for t in tokens[len(index.lexical.analyzer.query_tokens(query, lang)):] if t not in neutral]
+        ids_same, scores_same = index.lexical.search(tokens, depth, same) if same.any() else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        ids_other, scores_other = index.lexical.search(neutral, depth, other) if neutral and other.any() else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        ids = np.concatenate([ids_same, ids_other])
+        scores = np.concatenate([scores_same, scores_other])
+        order = np.argsort(-scores, kind="stable")[:depth]
+        return ids[order]
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The ``k`` best passages for a query in any language, within the filters."""

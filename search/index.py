@@ -57,7 +57,7 @@ class IndexParams:
     ef_search: int = 96
     ivf_nprobe: int = 24
     center_languages: bool = True  # remove each language's mean vector (see docs)
-    center_shrinkage: float = 20.0  # pseudo-count pulling a small language's mean to the global one
+    center_shrinkage: float = 1.0  # pseudo-count pulling a small language's mean to the global one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_cli_json_contract(seed_settings: Settings) -> None:
     hits = json.loads(result.output)
     assert len(hits) == 5
     assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
-    assert all(a["score"] >= b["score"] for a, b in zip(hits, hits[1:]))
+    assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(hits))
     for hit in hits:
         for key in ("rank", "score", "text", "source", "document", "passage", "lang", "offsets", "entities"):
             assert key in hit
