@@ -155,6 +155,7 @@ def main() -> None:
     seed85, long = seed_passages()[: args.n], long_descriptions()[: args.n]
     print(f"seed85: {len(seed85)} passages, {statistics.mean(len(t.split()) for t in seed85):.0f} words on average")
     print(f"long:   {len(long)} passages, {statistics.mean(len(t.split()) for t in long):.0f} words on average")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     refs = {s: reference(s, args.n) for s in ("seed85", "long")}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     cosines: dict[str, np.ndarray] = {}
@@ -168,6 +169,7 @@ def main() -> None:
                 results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 if not name.startswith("minilm"):
                     cosines[name] = np.sum(np.load(out) * refs[CONFIGS[name][0]], axis=1)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print("\n| configuration | texts | passages/s best | median | peak RSS MiB | cos to reference min / mean |")
     print("|---|---|---|---|---|---|")
     for name in names:
