@@ -117,9 +117,7 @@ def run_one(name: str, n: int, out_path: str) -> dict[str, float]:
         embedder.embed_passages(warm * 4)  # also starts the worker processes
         start = time.perf_counter()
         if "unsorted" in name:
-            vectors = np.concatenate(
-                [embedder._engine().passage(texts[i : i + 8]) for i in range(0, len(texts), 8)]
-            )
+            vectors = np.concatenate([embedder._engine().passage(texts[i : i + 8]) for i in range(0, len(texts), 8)])
         else:
             vectors = embedder.embed_passages(texts)
         embedder.close()
