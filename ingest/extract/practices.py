@@ -8,9 +8,9 @@ Two sources, in any supported language:
   (``ontology/schemes/practice-types.ttl``: "study visits", "Taster Sessions", "workshoppen",
   "diagnostic tool"...), with the noun phrase around the mention as the label.
 
-Each practice gets a ``rg:practiceType`` (by the scheme's labels; a record title that names no
-type is classified by the nearest type definition in the multilingual embedding space, above
-a threshold), the project it belongs to (``rg:hasPractice`` is added to that project), the
+Each practice gets a ``rg:practiceType`` by the scheme's labels (``classify`` can also use the
+nearest type definition in the multilingual embedding space, but extraction does not: see its
+docstring), the project it belongs to (``rg:hasPractice`` is added to that project), the
 region it is located in, and the evidence of success the text gives ("88 businesses … have
 benefited"). Practices of one project and one type are one practice.
 """
