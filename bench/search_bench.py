@@ -93,6 +93,8 @@ def main() -> None:
     vectors, labels = clustered_vectors(n, dim, clusters=max(50, n // 500), rng=rng)
     langs = rng.integers(0, len(LANGS), size=n).astype(np.int16)
     texts = synthetic_texts(labels, langs, rng)
+    # lexical queries use the corpus' own words (real sentences share no words with it)
+    word_queries = [" ".join(texts[int(j)].split()[:6]) for j in rng.integers(0, n, size=args.queries)]
     gen_s = time.perf_counter() - t0
     empty = [set() for _ in range(1)] * n
     table = PassageTable(
@@ -137,9 +139,9 @@ def main() -> None:
 
     analyzer = index.lexical.analyzer
     dense_ms = timed(lambda i: index.dense.search(queries[i], 100))
-    lexical_ms = timed(lambda i: index.lexical.search(analyzer.query_tokens(QUERIES[i % len(QUERIES)], "en"), 100))
+    lexical_ms = timed(lambda i: index.lexical.search(analyzer.query_tokens(word_queries[i], "en"), 100))
     # hybrid: a fresh query string each time so the embedding is computed (not cached)
-    hybrid_ms = timed(lambda i: searcher.rank(f"{QUERIES[i % len(QUERIES)]} {i}", 10))
+    hybrid_ms = timed(lambda i: searcher.rank(f"{QUERIES[i % len(QUERIES)]} {word_queries[i]}", 10))
     mask = np.zeros(n, dtype=bool)
     mask[rng.choice(n, size=n // 10, replace=False)] = True
     filtered_ms = timed(lambda i: index.dense.search(queries[i], 100, mask))
