@@ -36,6 +36,7 @@ def qp(at: AppTest, key: str) -> list[str]:
 
 def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [h.value for h in at.header] + [h.value for h in at.subheader]
     parts += [str(x.value) for x in at.info] + [str(x.value) for x in at.warning] + [str(x.value) for x in at.error]
     return "\n".join(parts)
 

@@ -118,7 +118,9 @@ def settle(pg: object) -> None:
     pg.wait_for_selector('[data-testid="stApp"]')  # type: ignore[attr-defined]
     time.sleep(0.5)
     pg.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid^=\"stSkeleton\"], .stSkeleton')",
+        timeout=90_000,
     )
     time.sleep(0.8)
 
@@ -138,6 +140,10 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     settle(pg)
     pg.wait_for_selector("mark")  # type: ignore[attr-defined]
     assert pg.locator(".rg-passage").count() >= 1  # type: ignore[attr-defined]
+    pg.wait_for_selector('[data-testid="stMultiSelect"] input')  # type: ignore[attr-defined]
+    pg.wait_for_selector('[data-testid="stPageLink"] a')  # type: ignore[attr-defined]
+    pg.wait_for_selector('[data-testid="stDownloadButton"] button')  # type: ignore[attr-defined]
+    settle(pg)
     shot(pg, "search.png")
     pg.get_by_text("Show in context").first.click()  # type: ignore[attr-defined]
     pg.wait_for_selector(".rg-target")  # type: ignore[attr-defined]
@@ -159,7 +165,9 @@ def test_script_in_a_document_shows_as_text(page: object, server: str) -> None:
 
 def test_practice_page(page: object, server: str, seed_store) -> None:  # type: ignore[no-untyped-def]
     rows = seed_store.select(
-        "SELECT ?x (COUNT(?p) AS ?n) WHERE { ?x a rg:Practice ; rg:mentionedIn ?p } GROUP BY ?x ORDER BY DESC(?n) LIMIT 1"
+        "SELECT ?x (COUNT(?f) AS ?n) WHERE { ?x a rg:Practice ; rg:mentionedIn ?p ."
+        " OPTIONAL { ?x rg:evidenceOfSuccess|rg:resourcesNeeded|rg:difficulties|rg:transferPotential|dcterms:description ?f } }"
+        " GROUP BY ?x ORDER BY DESC(?n) LIMIT 1"
     )
     if not rows:
         pytest.skip("no practice in the seed data")

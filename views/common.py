@@ -223,9 +223,23 @@ def escape(text: str) -> str:
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+#: Short function words not worth highlighting, in the collection's main languages.
+_FUNCTION_WORDS_TEXT = (
+    "the and for with from into that this are was were has have how what which who of in on at to by an or as is it "
+    "der die das und mit von für den dem des ein eine im zu auf "
+    "og til med for af en et det som på i "
+    "och att för med av som på en ett det till "
+    "een het van voor met op te de en in "
+    "les des pour avec une dans sur par du la le et"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+
+
 def query_terms(query: str) -> list[str]:
-    """Words of a query worth highlighting (two letters or more), lower-cased."""
-    return sorted({w.lower() for w in _WORD.findall(query) if len(w) >= 2}, key=len, reverse=True)
+    """Words of a query worth highlighting (two letters or more, no function words), lower-cased."""
+    words = {w.lower() for w in _WORD.findall(query) if len(w) >= 2}
+    kept = {w for w in words if w not in _FUNCTION_WORDS} or words
+    return sorted(kept, key=len, reverse=True)
 
 
 def highlight(text: str, query: str, stem: int = 5) -> str:
@@ -234,6 +248,7 @@ def highlight(text: str, query: str, stem: int = 5) -> str:
     Matches are found on the raw text and each piece is escaped on its own, so nothing from the
     document can become markup.
     """
+    text = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n", text)  # blank lines of extracted PDFs
     terms = query_terms(query)
     spans: list[tuple[int, int]] = []
     if terms:

@@ -79,7 +79,7 @@ def _body() -> None:
         if not hits:
             st.info("No passage matches. Try other words, or remove a filter.")
             return
-        head, csv_col, jsonld_col = st.columns([4, 1, 1], vertical_alignment="bottom")
+        head, csv_col, jsonld_col = st.columns([5, 1.2, 1.6], vertical_alignment="bottom")
         head.markdown(f"**{len(hits)} passages** for “{c.escape(query)}”")
         csv_col.download_button("CSV", data=hits_csv(hits), file_name="regiograph-search.csv", mime="text/csv", icon=":material/download:")
         jsonld_col.download_button(
