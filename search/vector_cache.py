@@ -1,0 +1,135 @@
+"""A persistent cache of passage vectors keyed by (model name, sha1 of the text): re-ingest never re-embeds.
+
+SQLite in WAL mode (readers never block the writer), float32 blobs, batched lookups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from regiograph.errors import StoreError
+
+if TYPE_CHECKING:
+    from search.embedders import Embedder, Progress
+
+_BATCH = 500  # rows per SELECT … IN (…): well under SQLite's variable limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    model TEXT NOT NULL,
+    text_sha1 TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_sha1)
+) WITHOUT ROWID
+"""
+
+
+def text_key(text: str) -> str:
+    """The cache key of a passage: sha1 of its UTF-8 text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class VectorCache:
+    """Vectors by (model, text hash) in ``path`` (a SQLite file, e.g. ``data/cache/vectors.sqlite``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the embedding cache {self.path}: {exc}; delete it to start afresh") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> VectorCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors among ``keys`` (missing keys are absent from the result)."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for start in range(0, len(unique), _BATCH):
+                chunk = unique[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT text_sha1, dim, vector FROM vectors WHERE model = ? AND text_sha1 IN ({marks})",
+                    [model, *chunk],
+                )
+                for key, dim, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32, count=dim)
+        return found
+
+    def put_many(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Store vectors (one transaction; an existing key keeps its vector)."""
+        rows = [
+            (model, key, int(vec.shape[0]), np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for key, vec in items
+        ]
+        if not rows:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO vectors (model, text_sha1, dim, vector) VALUES (?, ?, ?, ?)", rows
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write the embedding cache {self.path}: {exc}") from exc
+
+    def count(self, model: str | None = None) -> int:
+        with self._lock:
+            if model is None:
+                row = self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()
+            else:
+                row = self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model,)).fetchone()
+        return int(row[0])
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: VectorCache,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Passage vectors for ``texts``, embedding only those not cached under ``embedder.name``.
+
+    ``progress`` receives increments summing to ``len(texts)``: cache hits (and repeated texts)
+    are reported at once, then the embedder's own progress.
+    """
+    keys = [text_key(t) for t in texts]
+    cached = cache.get_many(embedder.name, keys)
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in cached and key not in missing:
+            missing[key] = text
+    if progress is not None and len(texts) > len(missing):
+        progress(len(texts) - len(missing))
+    if missing:
+        fresh = embedder.embed_passages(list(missing.values()), progress)
+        new = dict(zip(missing, fresh, strict=True))
+        cache.put_many(embedder.name, new.items())
+        cached.update(new)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
