@@ -33,7 +33,7 @@ __all__ = [
 RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
 
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks-search.md).
-WEIGHTS = {"dense": 1.0, "lexical": 0.6, "graph": 0.5}
+WEIGHTS = {"dense": 1.0, "lexical": 0.3, "graph": 0.5}
 ENTITY_BONUS = 0.004
 DEPTH = 100
 

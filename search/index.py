@@ -190,6 +190,37 @@ def language_means(vectors: np.ndarray, lang_idx: np.ndarray, n_langs: int, shri
     return means
 
 
+LABEL_SCHEMES = Path(__file__).resolve().parent.parent / "ontology" / "schemes"
+MIN_LABELS = 30
+
+
+def label_language_offsets(embedder: Embedder, data: DataDir | None) -> dict[str, np.ndarray]:
+    """Each language's offset from the average language, estimated on the SKOS schemes' labels.
+
+    The schemes name the same concepts in every language, so the mean of a language's label
+    vectors differs from the others by the language, not the topic (a mean over the indexed
+    passages of a language is mostly the topic of its few documents). Removing the offset from
+    passages and queries lets a Danish question reach an English answer.
+    """
+    from rdflib import Graph
+    from rdflib.namespace import SKOS
+
+    graph = Graph()
+    for path in sorted(LABEL_SCHEMES.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    labels: dict[str, list[str]] = {}
+    for _, pred, obj in graph:
+        lang = getattr(obj, "language", None)
+        if pred in (SKOS.prefLabel, SKOS.altLabel, SKOS.definition) and lang:
+            labels.setdefault(lang.split("-")[0].lower(), []).append(str(obj))
+    labels = {lang: sorted(set(texts)) for lang, texts in labels.items() if len(set(texts)) >= MIN_LABELS}
+    if len(labels) < 2:
+        return {}
+    means = {lang: embed_passages(embedder, texts, data).mean(axis=0) for lang, texts in sorted(labels.items())}
+    average = np.mean(list(means.values()), axis=0)
+    return {lang: (mean - average).astype(np.float32) for lang, mean in means.items()}
+
+
 def center(vectors: np.ndarray, means: np.ndarray) -> np.ndarray:
     """Subtract a mean vector per row and renormalise (rows of ``means`` align with ``vectors``)."""
     out = np.asarray(vectors, dtype=np.float32) - means
@@ -355,6 +386,7 @@ class SearchIndex:
     table: PassageTable
     lang_means: np.ndarray | None
     practices: list[PracticeEntry] = field(default_factory=list)
+    lang_offsets: dict[str, np.ndarray] = field(default_factory=dict)
     practice_vectors: np.ndarray | None = None
 
     @property
@@ -363,6 +395,8 @@ class SearchIndex:
 
     def center_query(self, vector: np.ndarray, lang: str) -> np.ndarray:
         """Remove the query language's mean vector (when the index was built with centring)."""
+        if lang in self.lang_offsets:
+            return center(vector.reshape(1, -1), self.lang_offsets[lang].reshape(1, -1))[0]
         if self.lang_means is None:
             return vector
         langs = self.table.langs
@@ -389,6 +423,7 @@ def write_index(
     practices: Sequence[PracticeEntry] = (),
     practice_vectors: np.ndarray | None = None,
     extra_meta: dict[str, Any] | None = None,
+    language_offsets: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
     import faiss
@@ -398,7 +433,17 @@ def write_index(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     means = None
-    if params.center_languages and len(vectors):
+    if params.center_languages and len(vectors) and language_offsets:
+        codes = sorted(language_offsets)
+        zero = np.zeros((1, vectors.shape[1]), dtype=np.float32)
+        offsets = np.concatenate([np.stack([language_offsets[c] for c in codes]), zero])
+        rows = np.array([codes.index(lang) if lang in codes else len(codes) for lang in table.langs] + [len(codes)])
+        means = offsets[rows]  # aligned with table.langs, last row: unknown language
+        vectors = center(vectors, means[table.lang_idx])
+        np.save(tmp / "lang_means.npy", means)
+        np.save(tmp / "lang_offsets.npy", offsets)
+        (tmp / "lang_offsets.json").write_text(json.dumps(codes), encoding="utf-8")
+    elif params.center_languages and len(vectors):
         means = language_means(vectors, table.lang_idx, len(table.langs), params.center_shrinkage)
         vectors = center(vectors, means[table.lang_idx])
         np.save(tmp / "lang_means.npy", means)
@@ -471,6 +516,11 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
     bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
     known = json.loads((folder / "known_words.json").read_text(encoding="utf-8"))
     means = np.load(folder / "lang_means.npy") if (folder / "lang_means.npy").exists() else None
+    lang_offsets: dict[str, np.ndarray] = {}
+    if (folder / "lang_offsets.json").exists():
+        codes = json.loads((folder / "lang_offsets.json").read_text(encoding="utf-8"))
+        stacked = np.load(folder / "lang_offsets.npy")
+        lang_offsets = {code: stacked[i] for i, code in enumerate(codes)}
     practices: list[PracticeEntry] = []
     practice_vectors = None
     if (folder / "practices.json").exists():
@@ -483,6 +533,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         lexical=LexicalIndex(bm25, Analyzer(known)),
         table=PassageTable.load(folder),
         lang_means=means,
+        lang_offsets=lang_offsets,
         practices=practices,
         practice_vectors=practice_vectors,
     )
@@ -727,4 +778,5 @@ def build_index(
         params=params,
         practices=practices,
         practice_vectors=practice_vectors,
+        language_offsets=label_language_offsets(embedder, data) if params.center_languages else None,
     )
