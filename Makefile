@@ -30,7 +30,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy regiograph ingest kg search
+	$(BIN)/mypy regiograph ingest kg search views app.py
 
 browser-deps:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)

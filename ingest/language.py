@@ -10,11 +10,7 @@ if TYPE_CHECKING:
     from lingua import LanguageDetector
 
 #: Languages regiograph detects: the EU's official languages lingua knows, plus Norwegian.
-SUPPORTED = (
-    "ENGLISH DANISH GERMAN SWEDISH BOKMAL NYNORSK DUTCH FRENCH FINNISH ESTONIAN LATVIAN "
-    "LITHUANIAN POLISH SPANISH ITALIAN PORTUGUESE CZECH SLOVAK SLOVENE CROATIAN HUNGARIAN "
-    "ROMANIAN BULGARIAN GREEK IRISH"
-).split()
+SUPPORTED = ["ENGLISH", "DANISH", "GERMAN", "SWEDISH", "BOKMAL", "NYNORSK", "DUTCH", "FRENCH", "FINNISH", "ESTONIAN", "LATVIAN", "LITHUANIAN", "POLISH", "SPANISH", "ITALIAN", "PORTUGUESE", "CZECH", "SLOVAK", "SLOVENE", "CROATIAN", "HUNGARIAN", "ROMANIAN", "BULGARIAN", "GREEK", "IRISH"]
 
 UNDETERMINED = "und"
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -52,3 +48,26 @@ def detect_many(texts: list[str]) -> list[str]:
         UNDETERMINED if (r is None or len(_WORD.findall(s)) < 2) else _code(r)
         for r, s in zip(results, samples, strict=True)
     ]
+
+
+@cache
+def query_detector() -> LanguageDetector:
+    """A fast-loading detector for short queries (trigram models only: 0.3 s instead of 7 s)."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    langs = [getattr(Language, name) for name in SUPPORTED]
+    return (
+        LanguageDetectorBuilder.from_languages(*langs)
+        .with_low_accuracy_mode()
+        .with_minimum_relative_distance(0.01)
+        .build()
+    )
+
+
+def detect_query(text: str) -> str:
+    """Language of a search query (41/42 right on bench/queries_multilingual.json) or ``und``."""
+    words = _WORD.findall(text[:2000])
+    if len(words) < 2:
+        return UNDETERMINED
+    result = query_detector().detect_language_of(" ".join(words))
+    return UNDETERMINED if result is None else _code(result)

@@ -20,7 +20,7 @@ from rdflib import Literal, URIRef
 from ingest.document import Passage, ReadDocument
 from ingest.extract.model import Extraction
 from ingest.readers import DOCUMENT_SUFFIXES, content_hash, read_bytes_limited, read_document
-from kg.namespaces import DERIVED_GRAPH, ONTOLOGY_GRAPH
+from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import DataDir, GraphStore, open_store
 from regiograph.errors import InputError, RegiographError
 from regiograph.settings import Settings
@@ -177,9 +177,8 @@ def read_file(path: Path, settings: Settings, mapping: Path | None = None) -> tu
     """Read one file of any supported kind: (doc, passages, extraction, doc lang, kind, summary)."""
     max_bytes = int(settings.max_file_mb * 1e6)
     if _is_table(path):
-        from ingest.tables import read_operations
-
         from ingest.language import detect
+        from ingest.tables import read_operations
 
         table = read_operations(path, mapping=mapping)
         doc, passages, extraction = table.to_document(detect)
@@ -201,7 +200,6 @@ def ingest(
     mapping: Path | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the data directory; returns a per-file report."""
-    from kg import writer
     from kg.queries import derive_cooperation
 
     started = time.perf_counter()
@@ -283,7 +281,7 @@ def _ingest_one(
         data.write_text(doc.doc_id, doc.text)
         store.replace_graph(gname, writer.to_ntriples(graph))
         status = "added"
-        for doc_iri, h in previous:
+        for _doc_iri, h in previous:
             if h != digest:
                 store.remove_graph(writer.graph_iri(h[:16], settings.base_iri))
                 status = "replaced"
@@ -294,7 +292,7 @@ def _ingest_one(
         return FileReport(str(path), "failed", str(exc))
     except MemoryError:
         return FileReport(str(path), "failed", f"{path.name}: too large to process in memory")
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+    except Exception as exc:
         log.exception("unexpected error reading %s", path)
         return FileReport(str(path), "failed", f"{path.name}: unexpected {type(exc).__name__}: {str(exc)[:200]}")
 

@@ -84,9 +84,7 @@ def _looks_binary(data: bytes) -> bool:
     if b"\x00" in head:
         # UTF-16 without BOM has NULs every other byte: tolerate that pattern.
         even, odd = head[0::2].count(0), head[1::2].count(0)
-        if len(head) >= 16 and (even > len(head) // 3 or odd > len(head) // 3) and min(even, odd) == 0:
-            return False
-        return True
+        return not (len(head) >= 16 and (even > len(head) // 3 or odd > len(head) // 3) and min(even, odd) == 0)
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     return controls > max(8, len(head) // 50)
 
@@ -241,7 +239,7 @@ def read_pdf_file(path: Path, data: bytes) -> ReadDocument:
     try:
         if reader.metadata is not None and reader.metadata.title:
             title = str(reader.metadata.title)
-    except Exception:  # noqa: BLE001 - metadata is optional and often malformed
+    except Exception:
         title = None
     blocks = blocks_from_text(text)
     if blocks and blocks[0].page is None:

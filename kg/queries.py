@@ -13,6 +13,11 @@ from kg.store import GraphStore
 ENTITY_CLASSES = ("Region", "Project", "Instrument", "Organisation", "Practice")
 
 
+def _int(node: object) -> int:
+    """An integer literal of a result row as int."""
+    return int(str(node))
+
+
 def documents_by_source_path(store: GraphStore) -> dict[str, list[tuple[str, str]]]:
     """Ingested documents grouped by the path they came from: path → [(IRI, content hash)]."""
     rows = store.select(
@@ -67,19 +72,19 @@ def stats(store: GraphStore) -> Stats:
     """Counts of documents, passages, languages, entities per class and triples."""
     s = Stats(triples=store.triple_count(), named_graphs=len(store.named_graphs()))
     for row in store.select("SELECT ?l (COUNT(?d) AS ?n) WHERE { ?d a rg:Document ; dcterms:language ?l } GROUP BY ?l"):
-        s.document_languages[str(row["l"])] = int(row["n"])  # type: ignore[arg-type]
+        s.document_languages[str(row["l"])] = _int(row["n"])
     s.documents = sum(s.document_languages.values())
     for row in store.select("SELECT ?l (COUNT(?p) AS ?n) WHERE { ?p a rg:Passage ; dcterms:language ?l } GROUP BY ?l"):
-        s.languages[str(row["l"])] = int(row["n"])  # type: ignore[arg-type]
+        s.languages[str(row["l"])] = _int(row["n"])
     s.passages = sum(s.languages.values())
     for cls in ENTITY_CLASSES:
         rows = store.select(
             "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a ?c ; rg:mentionedIn|dcterms:source ?x }",
             {"c": URIRef(f"https://w3id.org/regiograph/ontology#{cls}")},
         )
-        s.entities[cls] = int(rows[0]["n"]) if rows else 0  # type: ignore[arg-type]
+        s.entities[cls] = _int(rows[0]["n"]) if rows else 0
     rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?a rg:cooperatesWith ?b FILTER(STR(?a) < STR(?b)) }")
-    s.region_links = int(rows[0]["n"]) if rows else 0  # type: ignore[arg-type]
+    s.region_links = _int(rows[0]["n"]) if rows else 0
     return s
 
 
@@ -109,7 +114,7 @@ def all_passages(store: GraphStore) -> list[PassageRow]:
     return [
         PassageRow(
             str(r["p"]), str(r["d"]), str(r["src"]), str(r["t"]), str(r["l"]),
-            int(r["s"]), int(r["e"]), int(r["pos"]),  # type: ignore[arg-type]
+            _int(r["s"]), _int(r["e"]), _int(r["pos"]),
         )
         for r in rows
     ]
@@ -128,7 +133,7 @@ def passage(store: GraphStore, iri: str) -> PassageRow | None:
     if not rows:
         return None
     r = rows[0]
-    return PassageRow(iri, str(r["d"]), str(r["src"]), str(r["t"]), str(r["l"]), int(r["s"]), int(r["e"]), int(r["pos"]))  # type: ignore[arg-type]
+    return PassageRow(iri, str(r["d"]), str(r["src"]), str(r["t"]), str(r["l"]), _int(r["s"]), _int(r["e"]), _int(r["pos"]))
 
 
 def document_languages(store: GraphStore) -> Counter[str]:

@@ -385,7 +385,7 @@ class DataDir:
 
     def next_generation(self) -> int:
         existing = [int(p.name) for p in self.generations.glob("[0-9]*") if p.name.isdigit()]
-        return max(existing + [self.current_generation() or 0]) + 1
+        return max([*existing, self.current_generation() or 0]) + 1
 
     def snapshot(self, primary: GraphStore) -> int:
         """Checkpoint the primary store into a new, not yet published generation.

@@ -248,7 +248,8 @@ def search(
 ) -> None:
     """Multilingual hybrid search over passages, with graph filters."""
     try:
-        from search.api import Filters, render_hits, search as run_search
+        from search.api import Filters, render_hits
+        from search.api import search as run_search
     except ImportError:
         fail(RegiographError("search is not available in this build (the search package is missing)"))
         return

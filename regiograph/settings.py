@@ -104,10 +104,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             values[spec.name] = _coerce(spec, env[spec.env])
     for name, value in overrides.items():
         if value is not None:
-            spec = next((s for s in SETTINGS_TABLE if s.name == name), None)
-            if spec is None:
+            found = next((s for s in SETTINGS_TABLE if s.name == name), None)
+            if found is None:
                 raise ConfigError(f"unknown setting {name}")
-            values[name] = _coerce(spec, value)
+            values[name] = _coerce(found, value)
     return _validated(Settings(**values))
 
 

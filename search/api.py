@@ -130,9 +130,9 @@ class Searcher:
 
     # --- query analysis ----------------------------------------------------------------------
     def query_language(self, query: str) -> str:
-        from ingest.language import detect
+        from ingest.language import detect_query
 
-        lang = detect(query)
+        lang = detect_query(query)
         return "en" if lang == "und" else lang
 
     def query_vector(self, query: str) -> np.ndarray:
@@ -143,6 +143,10 @@ class Searcher:
             return self.index.center_query(vec, self.query_language(query))
 
         return self._queries.get(query, make)  # type: ignore[no-any-return]
+
+    def warm(self) -> None:
+        """Load the query-side models (embedder, query language detector) ahead of a first search."""
+        self.query_vector("regional support for small businesses")
 
     def named_entities(self, query: str) -> dict[str, float]:
         """Entities the query names → weight (rarer entities weigh more)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -30,7 +30,7 @@ def test_seed_passages_have_exact_offsets_and_sizes() -> None:
             assert doc.text[p.start : p.end] == p.text
             assert len(p.text.split()) <= MAX_WORDS + 60, (path.name, p.position)
         # Passages are in order and never overlap.
-        assert all(a.end <= b.start for a, b in zip(passages, passages[1:], strict=False))
+        assert all(a.end <= b.start for a, b in itertools.pairwise(passages))
         sizes = sorted(len(p.text.split()) for p in passages)
         assert sizes[len(sizes) // 2] >= 40, path.name  # median passage is a real paragraph
 
@@ -84,7 +84,7 @@ def test_random_text_gives_valid_passages(text: str) -> None:
         assert 0 <= p.start < p.end <= len(doc.text)
         assert doc.text[p.start : p.end] == p.text
         assert p.text.strip()
-    assert all(a.end <= b.start for a, b in zip(passages, passages[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(passages))
 
 
 @settings(max_examples=40, deadline=None)

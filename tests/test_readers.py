@@ -173,7 +173,7 @@ def test_size_limit_refuses_without_reading(tmp_path: Path) -> None:
     with path.open("wb") as fh:
         fh.seek(5_000_000)
         fh.write(b"x")
-    with pytest.raises(InputError, match="over the .* limit"):
+    with pytest.raises(InputError, match=r"over the .* limit"):
         read_document(path, max_bytes=1_000_000)
 
 

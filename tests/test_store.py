@@ -43,7 +43,7 @@ def _writer_store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_bound_values_never_change_the_query(tmp_path: Path) -> None:
-    data, store = _writer_store(tmp_path)
+    _data, store = _writer_store(tmp_path)
     from rdflib import Graph
     from rdflib.namespace import SKOS
 

@@ -73,9 +73,13 @@ def require_store() -> GraphStore:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the search index…")
 def _searcher(root: str, number: int, embedder: str) -> Any:
+    import threading
+
     from search.api import load_searcher
 
-    return load_searcher(settings())
+    found = load_searcher(settings())
+    threading.Thread(target=found.warm, name="regiograph-warm", daemon=True).start()
+    return found
 
 
 def searcher() -> Any | None:
