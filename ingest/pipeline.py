@@ -301,18 +301,18 @@ def _ensure_ontology(store: GraphStore) -> bool:
     """Load ontology/ into its named graph when it changed; True if it did."""
     import hashlib
 
-    from kg.namespaces import RG
+    from kg.namespaces import OWL
     from kg.writer import ontology_files, ontology_graph, to_ntriples
 
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in ontology_files())).hexdigest()
     rows = store.select(
-        "SELECT ?h WHERE { GRAPH ?g { ?g rg:contentHash ?h } }",
+        "SELECT ?h WHERE { GRAPH ?g { ?g owl:versionInfo ?h } }",
         {"g": ONTOLOGY_GRAPH},
     )
     if rows and str(rows[0]["h"]) == digest:
         return False
     graph = ontology_graph()
-    graph.add((ONTOLOGY_GRAPH, RG.contentHash, Literal(digest)))
+    graph.add((ONTOLOGY_GRAPH, OWL.versionInfo, Literal(digest)))
     store.replace_graph(URIRef(str(ONTOLOGY_GRAPH)), to_ntriples(graph))
     return True
 

@@ -108,7 +108,38 @@ def document_graph(
             g.add((node, RG.row, Literal(int(p.extra["row"]), datatype=XSD.integer)))
     for entity in extraction.entities.values():
         _write_entity(g, entity, doc.doc_id, base)
+    written = set(extraction.entities)
+    for entity in extraction.entities.values():
+        for _, value in entity.attributes:
+            if isinstance(value, EntityRef) and value not in written:
+                _describe_ref(g, value, base)
+                written.add(value)
     return gname, g
+
+
+def _describe_ref(g: Graph, ref: EntityRef, base: str) -> None:
+    """Type and label an entity that is only referred to (e.g. the region an organisation's
+    name places it in), so every node of a contract class has a prefLabel."""
+    node = entity_iri(ref, base)
+    for cls in KIND_TYPES.get(ref.kind, ()):
+        g.add((node, RDF.type, cls))
+    label, lang = ref.key, None
+    if ref.kind == "Region":
+        try:
+            from ingest.extract.gazetteer import region_info
+
+            info = region_info(ref)
+        except (ImportError, KeyError):
+            info = None
+        if info is not None:
+            label, lang = info.pref_label, None
+            if info.nuts_code:
+                g.add((node, RG.nutsCode, Literal(info.nuts_code)))
+            if info.country_code:
+                g.add((node, RG.countryCode, Literal(info.country_code)))
+    elif ref.kind == "Instrument":
+        g.add((node, SKOS.inScheme, RG.InstrumentScheme))
+    g.add((node, SKOS.prefLabel, Literal(label, lang=lang)))
 
 
 def _write_entity(g: Graph, entity: Entity, doc_id: str, base: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -91,7 +92,7 @@ def test_killed_ingest_leaves_previous_generation_usable(tmp_path: Path) -> None
     bulk = tmp_path / "bulk"
     bulk.mkdir()
     small = [p for p in sorted(seeds.iterdir()) if p.stat().st_size < 10_000]
-    for i in range(40):
+    for i in range(150):
         shutil.copy(small[i % len(small)], bulk / f"copy-{i:03d}.txt")
         with (bulk / f"copy-{i:03d}.txt").open("a") as fh:
             fh.write(f"\n\nVariant {i} of the document, so each copy is a new document.\n")
@@ -102,12 +103,13 @@ def test_killed_ingest_leaves_previous_generation_usable(tmp_path: Path) -> None
     assert proc.stderr is not None
     deadline = time.monotonic() + 120
     seen = b""
-    while b"[read] 3/" not in seen and time.monotonic() < deadline and proc.poll() is None:
+    while not re.search(rb"\[read\] [1-9]\d*/150", seen) and time.monotonic() < deadline and proc.poll() is None:
         seen += proc.stderr.read1(4096)  # type: ignore[attr-defined]
+    assert proc.poll() is None, "the ingest finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     data = DataDir(settings.data_dir)
     assert stats(data.open_reader()) == before  # readers see the last published generation
     report = ingest([bulk], settings, build_index=False)  # the next ingest completes the work
     assert not report.failed
-    assert stats(data.open_reader()).documents == before.documents + 40
+    assert stats(data.open_reader()).documents == before.documents + 150
