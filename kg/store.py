@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 KEEP_GENERATIONS = 3
 
 _COMMENT_OR_STRING = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*',
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[?$][\w]+|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]+',
 )
 _UPDATE_WORDS = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _SERVICE_WORD = re.compile(r"\bSERVICE\b", re.I)
@@ -46,9 +46,16 @@ def _strip_strings(query: str) -> str:
     return _COMMENT_OR_STRING.sub(" ", query)
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
 def check_read_only(query: str) -> None:
-    """Refuse SPARQL Update, LOAD and SERVICE with a clear message (raises QueryError)."""
-    body = _strip_strings(query)
+    """Refuse SPARQL Update, LOAD and SERVICE with a clear message (raises QueryError).
+
+    Code-point escapes (``\\u0053ERVICE``) are expanded first, as a SPARQL parser does.
+    """
+    expanded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+    body = _strip_strings(expanded)
     if _SERVICE_WORD.search(body):
         raise QueryError("SERVICE is not allowed: this endpoint never makes outbound requests")
     match = _UPDATE_WORDS.search(body)

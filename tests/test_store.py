@@ -26,6 +26,7 @@ HOSTILE = [
     "DROP GRAPH <a:g>",
     "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
     "select * where { service <http://x> { ?s ?p ?o } }",
+    "SELECT * WHERE { \\u0053ERVICE <http://x> { ?s ?p ?o } }",
 ])
 def test_updates_and_service_are_refused(query: str) -> None:
     with pytest.raises(QueryError):
@@ -34,6 +35,7 @@ def test_updates_and_service_are_refused(query: str) -> None:
 
 def test_keywords_inside_strings_iris_and_comments_are_fine() -> None:
     check_read_only('SELECT ?s WHERE { ?s ?p "INSERT DATA" . ?s ?q <http://x/SERVICE> } # DROP ALL')
+    check_read_only("SELECT ?service ?with $load WHERE { ?s ex:load ?o ; :drop ?x ; service:add ?y }")
 
 
 def _writer_store(tmp_path: Path):  # type: ignore[no-untyped-def]
