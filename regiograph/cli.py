@@ -213,7 +213,7 @@ def render_result(result: Any, fmt: str) -> str:
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="trig, nquads, turtle, ntriples or jsonld.")] = "trig",
+    fmt: Annotated[str, typer.Option("--format", help="trig, nquads, turtle, ntriples, jsonld, or void (a VoID/DCAT description).")] = "trig",
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output file (default stdout).")] = None,
 ) -> None:
     """Dump the dataset (TriG/N-Quads keep the named graphs)."""
