@@ -106,6 +106,10 @@ class VectorCache:
         return int(row[0])
 
 
+#: Passages embedded (and committed to the cache) at a time.
+CHUNK = 256
+
+
 def embed_with_cache(
     embedder: Embedder,
     texts: Sequence[str],
@@ -125,9 +129,13 @@ def embed_with_cache(
             missing[key] = text
     if progress is not None and len(texts) > len(missing):
         progress(len(texts) - len(missing))
-    if missing:
-        fresh = embedder.embed_passages(list(missing.values()), progress)
-        new = dict(zip(missing, fresh, strict=True))
+    # Embed and store in chunks: a killed ingest keeps what it had embedded, and the next one
+    # only embeds the rest.
+    todo = list(missing.items())
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        fresh = embedder.embed_passages([text for _, text in chunk], progress)
+        new = {key: vector for (key, _), vector in zip(chunk, fresh, strict=True)}
         cache.put_many(embedder.name, new.items())
         cached.update(new)
     if not texts:
