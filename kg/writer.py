@@ -117,6 +117,21 @@ def document_graph(
     return gname, g
 
 
+def _gazetteer_label(ref: EntityRef, mention: str) -> str | None:
+    """The gazetteer's name of a NUTS region when the mention is another place inside it
+    (a city, a county), else None (the mention is one of the region's own names)."""
+    if ref.kind != "Region" or not ref.iri:
+        return None
+    try:
+        from ingest.extract.gazetteer import region_info
+
+        info = region_info(ref)
+    except (ImportError, KeyError):
+        return None
+    names = {info.pref_label.casefold()} | {text.casefold() for text, _ in info.labels}
+    return None if mention.casefold() in names else (info.pref_label or None)
+
+
 def _describe_ref(g: Graph, ref: EntityRef, base: str) -> None:
     """Type and label an entity that is only referred to (e.g. the region an organisation's
     name places it in), so every node of a contract class has a prefLabel."""
@@ -148,9 +163,15 @@ def _write_entity(g: Graph, entity: Entity, doc_id: str, base: str) -> None:
         g.add((node, RDF.type, cls))
     if entity.ref.kind == "Instrument":
         g.add((node, SKOS.inScheme, RG.InstrumentScheme))
-    label = entity.label.strip() or entity.ref.key
-    g.add((node, SKOS.prefLabel, Literal(label, lang=entity.lang or None)))
-    for alt, lang in entity.alt_labels:
+    label, label_lang = entity.label.strip() or entity.ref.key, entity.lang or None
+    alt_labels = list(entity.alt_labels)
+    official = _gazetteer_label(entity.ref, label)
+    if official is not None and official != label:
+        # A region is named by the gazetteer, not by whatever mention found it ("Aarhus" → DK04).
+        alt_labels.append((label, label_lang))
+        label, label_lang = official, None
+    g.add((node, SKOS.prefLabel, Literal(label, lang=label_lang)))
+    for alt, lang in alt_labels:
         if alt.strip() and alt.strip() != label:
             g.add((node, SKOS.altLabel, Literal(alt.strip(), lang=lang or None)))
     for position in sorted(entity.passages):
