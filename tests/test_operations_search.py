@@ -4,7 +4,6 @@ even with operations in the query's own language on other topics beside it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
