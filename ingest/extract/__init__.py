@@ -72,6 +72,21 @@ def _projects_are_not_instruments(found: dict[str, list[Entity]], projects: list
                               if not (p == RG.fundedBy and (v in dropped or v == project.ref))]
 
 
+def _projects_are_not_organisations(found: dict[str, list[Entity]], projects: list[Entity]) -> list[Entity]:
+    """A name the document calls a project ("the Blue Growth Partnership", "the Nordic Network of
+    Testbeds") is not also an organisation of it; links to such an organisation are dropped."""
+    from ingest.extract.linking import fold
+
+    project_names = {fold(n) for p in projects if p.ref.kind == "Project"
+                     for n in (p.label, *(a for a, _ in p.alt_labels))}
+    dropped = {o.ref for o in [*found["organisations"], *projects] if o.ref.kind == "Organisation"
+               and {fold(n) for n in (o.label, *(a for a, _ in o.alt_labels))} & project_names}
+    found["organisations"] = [o for o in found["organisations"] if o.ref not in dropped]
+    for project in projects:
+        project.attributes = [(p, v) for p, v in project.attributes if v not in dropped]
+    return [p for p in projects if p.ref not in dropped]
+
+
 def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
     """All entities of one document, linked (project → regions, partners, instruments,
     practices; practice → region) and merged by identity."""
@@ -95,6 +110,7 @@ def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
         projects=[e for e in projects if e.ref.kind == "Project"], regions=found["regions"],
     )
     _projects_are_not_instruments(found, projects)
+    projects = _projects_are_not_organisations(found, projects)
     extraction = Extraction()
     for entities in (*found.values(), projects, practices):
         for entity in entities:

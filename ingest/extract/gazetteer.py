@@ -482,3 +482,34 @@ def instrument_free_text_names() -> list[tuple[str, str]]:
 def new_instrument_ref(name: str) -> EntityRef:
     """Ref for an instrument named in text but not in the scheme (writer mints its IRI)."""
     return EntityRef("Instrument", slug(name))
+
+
+ORGANISATIONS_FILE = ONTOLOGY_DIR / "gazetteer" / "organisations.toml"
+
+
+@dataclass(frozen=True)
+class KnownOrganisation:
+    """A well-known public body of ``ontology/gazetteer/organisations.toml``."""
+
+    key: str
+    pref_label: str
+    country_code: str | None
+    labels: tuple[tuple[str, str | None], ...]  # (name, lang); lang None for acronyms and brands
+
+
+@cache
+def known_organisations() -> tuple[KnownOrganisation, ...]:
+    """The curated well-known organisations (EU bodies, international and national agencies)."""
+    if not ORGANISATIONS_FILE.exists():
+        return ()
+    with open(ORGANISATIONS_FILE, "rb") as fh:
+        data = tomllib.load(fh)
+    out: list[KnownOrganisation] = []
+    for key, item in (data.get("org") or {}).items():
+        labels: list[tuple[str, str | None]] = []
+        for lang, names in (item.get("names") or {}).items():
+            for name in names:
+                labels.append((name, None if lang == "any" or is_acronym(name) else lang))
+        out.append(KnownOrganisation(key, str(item.get("label") or labels[0][0]),
+                                     str(item.get("country") or "") or None, tuple(labels)))
+    return tuple(out)
