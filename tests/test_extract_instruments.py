@@ -23,3 +23,11 @@ def test_specific_interreg_wins_and_acronym_case() -> None:
 def test_new_instrument_from_funding_phrase() -> None:
     got = keys("Projects supported by BSR Stars Innovation Express tested new methods.")
     assert "bsr-stars-innovation-express" in got
+
+
+def test_generic_parent_kept_in_a_sentence_of_its_own_and_new_concepts() -> None:
+    text = ("Partners applied to various Interreg programmes. One project runs in the Interreg Central Baltic "
+            "programme. Loans came from InnovFin and the ENI CBC programme; Projektet er støttet af "
+            "Interreg Nordsøprogrammet.")
+    labels = {e.label for e in find_instruments([Passage("d", 0, 0, len(text), text)])}
+    assert {"Interreg", "InnovFin", "European Neighbourhood Instrument", "Interreg North Sea"} <= labels

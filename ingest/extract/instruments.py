@@ -4,8 +4,8 @@ Known instruments resolve to concepts of ``ontology/schemes/instruments.ttl`` in
 (acronyms only with their exact case; bare fund codes such as ``R``/``S`` are no labels). Instruments
 not in the scheme are added, conservatively, only from explicit funding phrases ("funded by X",
 "supported by X"; a name the text also calls a project is the project, see ``extract_document``).
-A generic "Interreg" adds nothing when the document names a specific Interreg programme: the most
-specific instrument stated wins.
+A generic "Interreg" adds nothing in a sentence that names a specific Interreg programme: the most
+specific instrument stated wins; a sentence of its own ("various Interreg programmes") keeps it.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def find_instruments(passages: list[Passage]) -> list[Entity]:
         if iri not in _GENERIC_PARENTS:
             continue
         children = [c for c in found.values() if iri in instrument_ancestors(c.ref.iri or "")]
-        if children and all(any(pos in c.passages for c in children) for pos in found[iri].passages):
+        if children and all(_only_beside_children(found[iri], children, p) for p in passages
+                            if p.position in found[iri].passages):
             del found[iri]
 
     new: dict[str, Entity] = {}
@@ -119,6 +120,20 @@ def find_instruments(passages: list[Passage]) -> list[Entity]:
             if ent.label in passage.text:
                 ent.passages.add(passage.position)
     return list(found.values()) + list(new.values())
+
+
+def _only_beside_children(parent: Entity, children: list[Entity], passage: Passage) -> bool:
+    """Every sentence of the passage that names the generic parent also names one of its children
+    ("Interreg 2 Seas ... Interreg funding" adds nothing; "various Interreg programmes" does)."""
+    from ingest.extract.linking import find_mentions, split_sentences
+
+    for sentence in split_sentences(passage):
+        spans = find_mentions(parent, sentence.text)
+        child_spans = [s for c in children for s in find_mentions(c, sentence.text)]
+        own = [s for s in spans if not any(cs[0] <= s[0] and s[1] <= cs[1] for cs in child_spans)]
+        if own and not child_spans:
+            return False
+    return True
 
 
 def _new_instrument_name(name: str, known_keys: set[str]) -> bool:

@@ -138,7 +138,7 @@ _WITH_RE = re.compile(
     rf"\b(?:together with|teamed up with|joined forces with|partnered with|(?:co-?operation|collaboration|"
     rf"partnership|agreement|contract) with|sammen med|samarbejde med|zusammen mit|Kooperation mit|"
     rf"samen met|samenwerking met|tillsammans med|samarbete med|współpracy z|en partenariat avec)\s+"
-    rf"(?:the\s+|de\s+|der\s+|dem\s+|het\s+)?({_NAME})"
+    rf"(?:the\s+|de\s+|der\s+|dem\s+|het\s+)?({_NAME}[^.;:()\n]{{0,200}})"
 )
 _BROUGHT_RE = re.compile(
     rf"\bbrought\s+(?:the\s+)?({_NAME})\s+together\s+with\b|(?:^|[.;:]\s+|,\s+)({_NAME})\s+(?:established|started|"
@@ -252,6 +252,7 @@ _GENERIC_SINGLE_HEADS = {"region", "council", "agency", "university", "network",
 
 
 def _clean(name: str) -> str:
+    name = re.sub(r"[¹²³⁰-⁹]+", "", name)  # footnote marks
     name = re.split(r"[’']s\s", name)[0]
     name = re.sub(r"\s+", " ", name).strip(" ,.;:–-\"'“”‘’()")
     words = name.split()
@@ -403,7 +404,7 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
                 ent.alt_labels.append((full, None))
         return ent
 
-    def add_list(passage: Passage, value: str, confidence: float) -> None:
+    def add_list(passage: Passage, value: str, confidence: float, clause: bool = False) -> None:
         """Items of an enumeration ("A, B and C"; "A in Norway; B, C in Sweden"), each an organisation
         when it is not a region or a person."""
         value = re.sub(r"\s+(?:in|im|w)\s+(?:the\s+)?[A-ZÀ-Þ][\w-]+(?:\s+(?:of\s+)?[A-ZÀ-Þ][\w-]+){0,3}"
@@ -412,8 +413,11 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         for chunk in re.split(r"\s*[,;]\s*", value):
             # "A and B" are two names, but not "Department for Research and Innovation"
             parts = re.split(r"\s+(?:and|og|und|et|en|och|oraz|i)\s+", re.sub(r"^(?:and|og|und|et|en|och|oraz|i)\s+", "", chunk))
-            if len(parts) > 1 and re.search(r"\s(?:for|of|für|de|pour|van|voor|för|af)\s", parts[0]):
-                parts = [" and ".join(parts)]
+            if len(parts) > 1 and (re.search(r"\s(?:for|of|für|de|pour|van|voor|för|af)\s", parts[0]) or re.search(
+                    r"\s(?:and|og|und)\s+[A-ZÀ-Þ][\w-]*\s+(?:cluster|network|organi[sz]ation|association|company)\b",
+                    chunk)):
+                # "the Oslo Renewable Energy and Environment cluster": one name
+                parts = [re.sub(r"^(?:and|og|und|et|en|och|oraz|i)\s+", "", chunk)]
             items.extend(parts)
         previous: Entity | None = None
         for item in items:
@@ -424,6 +428,9 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
             acr = re.search(r"\(([A-Z][A-Z0-9&-]{1,9})\)\s*$", item)
             item = re.sub(r"\s*\([^)]*\)\s*$", "", item).strip(" .:")
             item = re.split(r"\s+[–—-]\s+", item)[0]
+            if clause:  # the name, not the rest of the clause
+                name = _NAME_RE.match(item)
+                item = name.group() if name else ""
             if item and item[:1].isupper() and len(item.split()) <= 7:
                 previous = add(passage, item, confidence, acronym=acr.group(1) if acr else None, strong=True)
 
@@ -503,7 +510,9 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
                         add(passage, part, 0.7, strong=True)
                     continue
                 add(passage, m.group(1), 0.7, strong=True, listed=rx is _COUNTRY_PAREN_RE)
-        for rx in (_WITH_RE, _BROUGHT_RE, _KIND_NAMED_RE, _CONTACT_RE):
+        for m in _WITH_RE.finditer(text):
+            add_list(passage, m.group(1), 0.7, clause=True)
+        for rx in (_BROUGHT_RE, _KIND_NAMED_RE, _CONTACT_RE):
             for m in rx.finditer(text):
                 if rx is _KIND_NAMED_RE and resolve_instrument(m.group()) is not None:
                     continue  # "SME Instrument"

@@ -525,7 +525,7 @@ PARTNER_REGION_THRESHOLD = 0.7
 # a sentence that says who takes part: partners, participants, hosts, a consortium
 _PARTICIPATION = re.compile(
     r"(?:partner\w*|participa\w*|consorti\w*|together with|teamed up|join(?:ed|s)? forces|"
-    r"take part|taking part|took part|involv\w*|work\w* together|cooperat\w* with|"
+    r"take part|taking part|took part|involv\w*|work\w*(?:\s+\w+ly)?\s+together|cooperat\w* with|"
     r"collaborat\w* with|gathered|host\w*|værter|vært|deltag\w*|deltog|deltar|sammen med|"
     r"teilnehm\w*|beteiligt|zusammen mit|Gastgeber|avec|réun\w*|accueill\w*|samen met|deelnem\w*|"
     r"tillsammans med|medverk\w*|uczestni\w*|from \d+ (?:regions|countries)|fra \d+ \w+ regioner|"

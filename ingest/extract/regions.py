@@ -188,7 +188,9 @@ def regions_outside_names(regions: list[Entity], names: list[str], passages: lis
     parts = sorted({n for n in names if len(n) >= 3}, key=len, reverse=True)
     # a name, and a capitalised word glued to it unless that word ends the line (a table column)
     body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in parts)
-    masker = re.compile(rf"(?<!\w)(?:{body})(?:[ \t]+[A-ZÀ-Þ][\w-]*(?=[ \t]*[^\s]))?(?!\w)", re.IGNORECASE)
+    # (a footnote mark may follow the name: "Skåne Innovation²")
+    masker = re.compile(rf"(?<!\w)(?:{body})(?:[ \t]+[A-ZÀ-Þ][\w-]*(?=[ \t]*[^\s]))?(?:(?!\w)|(?=[¹²³⁰-⁹]))",
+                        re.IGNORECASE)
     masked = [replace(p, text=masker.sub(lambda m: " " * len(m.group(0)), p.text)) for p in passages]
     places = {e.ref.key for e in find_regions(masked)}
     return [r for r in regions if r.ref.key in places]
