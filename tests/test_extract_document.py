@@ -100,3 +100,42 @@ def test_seeds_raise_nothing(caplog: pytest.LogCaptureFixture) -> None:
         for path in sorted(SEEDS.glob("*.txt")):
             extract_document(_seed(path.name), "en")
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
+UNSEEN = Path(__file__).parent / "fixtures" / "unseen"
+
+
+def _unseen(name: str, lang: str) -> Extraction:
+    text = (UNSEEN / name).read_text(encoding="utf-8")
+    passages = [Passage(name, i, 0, len(t), t) for i, t in enumerate(p for p in text.split("\n\n") if p.strip())]
+    return extract_document(passages, lang)
+
+
+def _labels(ext: Extraction, kind: str) -> set[str]:
+    return {e.label for e in ext.entities.values() if e.ref.kind == kind}
+
+
+def test_unseen_spanish_news_partner_sentence_and_programme() -> None:
+    ext = _unseen("u9_es_noticia.txt", "es")
+    assert {"Agencia Gallega de Innovación", "Universidade do Minho",
+            "Confederación de Empresarios de Galicia"} <= _labels(ext, "Organisation")
+    project = next(e for e in ext.entities.values() if e.ref.kind == "Project")
+    assert project.ref.key == "retin"
+    funders = {v.key for p, v in project.attributes if p == RG.fundedBy}  # type: ignore[union-attr]
+    assert "interreg-poctep" in funders
+
+
+def test_unseen_italian_project_page_partner_list() -> None:
+    ext = _unseen("u8_it_progetto.txt", "it")
+    assert {"Camera di Commercio di Bolzano", "Libera Università di Bolzano", "Wirtschaftskammer Tirol",
+            "Agenzia per lo sviluppo del Friuli Venezia Giulia"} <= _labels(ext, "Organisation")
+    assert "AGRI-LINK" in _labels(ext, "Project")
+
+
+def test_unseen_project_named_after_definite_noun_and_field() -> None:
+    sv = _unseen("u5_sv_rapport.txt", "sv")
+    assert "ExportLyft" in _labels(sv, "Project")
+    fr = _unseen("u3_fr_bonne_pratique.txt", "fr")
+    project = next(e for e in fr.entities.values() if e.ref.kind == "Project")
+    assert project.label == "INTERNAT-PME"
+    assert any(p == RG.partnerRegion and v.key == "FRH0" for p, v in project.attributes)  # type: ignore[union-attr]

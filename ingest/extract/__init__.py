@@ -45,12 +45,14 @@ def _run(name: str, func: Callable[..., list[Entity]] | None, *args: object,
         return []
 
 
-def _places_only(regions: list[Entity], organisations: list[Entity], passages: list[Passage]) -> list[Entity]:
-    """Drop regions named only inside organisation names (their rg:locatedIn stays)."""
+def _places_only(regions: list[Entity], organisations: list[Entity], passages: list[Passage],
+                 instruments: list[Entity] = ()) -> list[Entity]:  # type: ignore[assignment]
+    """Drop regions named only inside organisation or programme names ("Interreg
+    Vlaanderen-Nederland" names no place); an organisation's rg:locatedIn stays."""
     try:
         from ingest.extract.regions import regions_outside_names
 
-        names = [n for org in organisations for n in (org.label, *(a for a, _ in org.alt_labels))]
+        names = [n for org in [*organisations, *instruments] for n in (org.label, *(a for a, _ in org.alt_labels))]
         return regions_outside_names(regions, names, passages)
     except Exception:
         log.warning("region filter failed; keeping all regions", exc_info=True)
@@ -97,7 +99,7 @@ def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
     found: dict[str, list[Entity]] = {}
     for name, module, function in BASE_EXTRACTORS:
         found[name] = _run(name, _load(module, function), list(ordered))
-    found["regions"] = _places_only(found["regions"], found["organisations"], list(ordered))
+    found["regions"] = _places_only(found["regions"], found["organisations"], list(ordered), found["instruments"])
     # find_projects also returns the organisations a project page names that the
     # organisation extractor missed (a lead partner field, a partner list)
     projects = _run(

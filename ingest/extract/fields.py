@@ -56,6 +56,18 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "projektpartner", "partenaires", "partenaires du projet", "projectpartners",
         "kumppanit", "partnerzy", "socios", "partner del progetto",
     ),
+    "region": (
+        "region", "regions", "region(s)", "partner regions", "région", "régions", "region(en)",
+        "regionen", "regio", "regio's", "regione", "regioni", "región", "regiones", "województwo",
+        "maakunta", "landsdel", "län",
+    ),
+    "project": (
+        "project", "project name", "project title", "project acronym", "acronym", "projet",
+        "nom du projet", "titre du projet", "acronyme", "projekt", "projektname", "projekttitel",
+        "projektnavn", "projekttitel", "projectnaam", "projecttitel", "projektnamn", "projekttitel",
+        "nazwa projektu", "akronim", "hanke", "hankkeen nimi", "proyecto", "nombre del proyecto",
+        "progetto", "titolo del progetto",
+    ),
     "programme": (
         "programme", "program", "funding programme", "funded by", "financed by", "programm",
         "forderprogramm", "programma", "programa", "instrument",

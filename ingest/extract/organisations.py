@@ -30,7 +30,7 @@ from ingest.extract.text_utils import PhraseMatcher, fold, is_acronym, name_key,
 from kg.namespaces import RG
 
 _W = r"(?:[dl]['’])?[A-ZÀ-ÞØÆÅ][\w'’&-]*"  # a capitalised word ("l’Innovation" too)
-_CONNECT = r"(?:of|for|and|the|de|du|des|la|le|van|von|der|für|&|pour|et)"
+_CONNECT = r"(?:of|for|and|the|de|du|des|la|le|van|von|der|für|&|pour|et|di|del|della|dei|do|da|dos|das|per|lo)"
 _NAME = rf"{_W}(?:[ \t]+(?:{_CONNECT}[ \t]+)*{_W}){{0,7}}"
 
 _LEGAL = (
@@ -166,7 +166,8 @@ _AGENT_RE = re.compile(
 # a sentence that lists the partners: "Project partners are A, B and C."
 _PARTNERS_ARE_RE = re.compile(
     r"\b(?:[Pp]roject ?[Pp]artners?|[Pp]artners?|[Pp]artnere|[Pp]artnerne|[Pp]artenaires|[Pp]artnerzy)\s+"
-    r"(?:are|were|include|includes|zijn|waren|sind|waren|er|var|är|var|sont|étaient|to|są)\s*:?\s+([^.\n]{3,400})"
+    r"(?:are|were|include|includes|zijn|waren|sind|waren|er|var|är|var|sont|étaient|to|są)\s*:?\s+([^.\n]{3,400})|"
+    r"\b(?:[Ss]ocios|[Pp]artner)\s+(?:del\s+(?:proyecto|progetto)\s+)?(?:son|sono)\s*:?\s+([^.\n]{3,400})"
 )
 # a list of names in parentheses after a plural organisation noun:
 # "two clusters from Sweden (Paper Province and Tretorget)"
@@ -412,7 +413,7 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         items: list[str] = []
         for chunk in re.split(r"\s*[,;]\s*", value):
             # "A and B" are two names, but not "Department for Research and Innovation"
-            parts = re.split(r"\s+(?:and|og|und|et|en|och|oraz|i)\s+", re.sub(r"^(?:and|og|und|et|en|och|oraz|i)\s+", "", chunk))
+            parts = re.split(r"\s+(?:and|og|und|et|en|och|oraz|i|y|e)\s+", re.sub(r"^(?:and|og|und|et|en|och|oraz|i|y|e)\s+", "", chunk))
             if len(parts) > 1 and (re.search(r"\s(?:for|of|für|de|pour|van|voor|för|af)\s", parts[0]) or re.search(
                     r"\s(?:and|og|und)\s+[A-ZÀ-Þ][\w-]*\s+(?:cluster|network|organi[sz]ation|association|company)\b",
                     chunk)):
@@ -424,7 +425,7 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
             if previous is not None and re.match(r"(?:Department|Division|Unit|Faculty|Institute for)\b", item):
                 previous.alt_labels.append((item.strip(" ."), None))  # a unit of the item before it
                 continue
-            item = re.sub(r"^(?:the|de|het|der|die|das|le|la|les|l['’])\s+", "", item.strip(), flags=re.IGNORECASE)
+            item = re.sub(r"^(?:the|de|het|der|die|das|le|la|les|l['’]|el|los|las|il|lo|gli)\s+", "", item.strip(), flags=re.IGNORECASE)
             acr = re.search(r"\(([A-Z][A-Z0-9&-]{1,9})\)\s*$", item)
             item = re.sub(r"\s*\([^)]*\)\s*$", "", item).strip(" .:")
             item = re.split(r"\s+[–—-]\s+", item)[0]
@@ -536,7 +537,7 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
         for m in _LEGAL_LOWER_RE.finditer(text):
             add(passage, f"{m.group(1)} {m.group(2)}", 0.85)
         for m in _PARTNERS_ARE_RE.finditer(text):
-            add_list(passage, m.group(1), 0.8)
+            add_list(passage, m.group(1) or m.group(2), 0.8)
         for m in _PLURAL_LIST_RE.finditer(text):
             # one item only: an organisation by its own words, not an abbreviation ("SMV’er")
             if re.search(r"[,;]|\s(?:and|og|und|et|en|och)\s", m.group(1)) or _has_head(m.group(1)):

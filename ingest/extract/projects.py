@@ -72,8 +72,8 @@ _NAME_DASH_PROJECT = re.compile(
 )
 # "projektet "X"", "le projet X", "das Projekt X", "het project X", "project on "X""
 _PROJECT_NAME = re.compile(
-    rf"(?<!\w)(?:project|projektet|projekt|projet|Projekt|progetto|proyecto|hanke|initiative|"
-    rf"initiativet|initiatief|initiativ)[ \t]+(?:on|om|über|sur|called|named|entitled|kaldet|"
+    rf"(?<!\w)(?:project|projektet|Projektet|projekt|projet|Projekt|progetto|proyecto|hanke|initiative|"
+    rf"initiativet|Initiativet|initiatief|initiativ)[ \t]+(?:on|om|über|sur|called|named|entitled|kaldet|"
     rf"kallat|genannt|appelé|intitulé|genaamd|chiamato|llamado|nimeltä)?[ \t]*"
     rf"(?:[\"“„«‘'](?P<quoted>[^\"”“»’'\n]{{3,80}})[\"”“»’']|(?P<name>{_NAME}))"
 )
@@ -99,7 +99,9 @@ _ORG_WORDS = re.compile(
     r"institute|institut|centre|center|centrum|gmbh|ltd|a/s|aps|ab|as|sa|bv|nv|association|"
     r"ministry|ministeriet|kommune|commission|enterprise|enterprises|cluster|klynge|network|"
     r"netværk|authority|department|directorate|dg|fund|fonden|foundation|bank|group|company|"
-    r"services|unit|park|lab|region|regionen|county|province|société|verein|stichting)(?!\w)",
+    r"services|unit|park|lab|region|regionen|county|province|société|verein|stichting|agencia|agenzia|"
+    r"agence|agentur|camera|cámara|universidad|università|universidade|confederación|fundación|fondazione|"
+    r"chambre|kamer|kammer)(?!\w)",
     re.IGNORECASE,
 )
 _GENERIC_NAMES = {
@@ -140,8 +142,18 @@ def acronym_matches(acronym: str, name: str) -> bool:
     """Whether ``acronym`` can be read from the word initials of ``name`` (Schwartz–Hearst).
 
     Every letter of the acronym must be found in order in the name, the first one at the
-    start of a word, and the name must not be much longer than the acronym explains.
+    start of a word, and the name must not be much longer than the acronym explains. A digit
+    may stand for a word ("F2FIR": Farm-to-Fork Innovation Regions; "B2B", "4" for "for").
     """
+    if any(ch.isdigit() for ch in acronym):
+        spelled = re.sub(r"(?i)(?<![^\s-])(?:to|two)(?![^\s-])", "2", name)
+        spelled = re.sub(r"(?i)(?<![^\s-])(?:for|four)(?![^\s-])", "4", spelled)
+        if spelled != name and _acronym_matches(acronym, spelled):
+            return True
+    return _acronym_matches(acronym, name)
+
+
+def _acronym_matches(acronym: str, name: str) -> bool:
     acr = [ch.lower() for ch in acronym if ch.isalnum()]
     text = name.lower()
     if not acr or not text:
@@ -205,6 +217,8 @@ def _candidates_in(sentence: Sentence, lang: str | None) -> list[_Candidate]:
     for m in _NAME_ACRONYM.finditer(text):
         acr = m.group("acr")
         name = _trim_name(m.group("name"))
+        if _ORG_WORDS.search(" ".join(name.split()[-len(acr) - 3:])):
+            continue  # "la Agencia Gallega de Innovación (GAIN)": an organisation
         # shorten the name from the left until the acronym explains it
         words = name.split()
         while len(words) > 1 and not acronym_matches(acr, " ".join(words)):
@@ -377,6 +391,12 @@ def find_projects(
     for sentence in sentences:
         cands.extend(_candidates_in(sentence, doc_lang))
     fields = find_fields(passages)
+    for f in fields:  # "Projet : INTERNAT-PME", "Project acronym: F2FIR"
+        value = _trim_name(f.value)
+        if f.role == "project" and _acceptable_name(value) and len(value.split()) <= 10 \
+                and not _is_instrument(value, doc_lang):
+            acr = value if re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", value) else None
+            cands.append(_Candidate(None if acr else value, acr, f.position, 0.85))
     title = _page_title(passages, fields)
     if title is not None:
         cands.append(title)
@@ -409,6 +429,13 @@ def find_projects(
             _apply_fields(page_project, fields, organisations, regions, instruments, passages,
                           doc_lang, new_organisations)
     region_scores = partner_region_scores(entities, sentences, regions)
+    if len(entities) == 1:  # a record of one project: "Région : Bretagne" names where it runs
+        for f in fields:
+            if f.role == "region":
+                for region in regions:
+                    if find_mentions(region, f.value):
+                        field_scores = region_scores.setdefault(entities[0].ref, {})
+                        field_scores[region.ref] = max(field_scores.get(region.ref, 0.0), 0.9)
     for entity in entities:
         _link(entity, entities, sentences, regions, [*organisations, *new_organisations],
               instruments, region_scores.get(entity.ref))
@@ -558,6 +585,13 @@ _ANAPHORA = re.compile(
     r"(?P<head>project|initiative|network|partnership|consortium|projekt\w*|netværk\w*|Netzwerk|réseau|"
     r"netwerk|nätverk\w*|projet)\b",
     re.IGNORECASE,
+)
+
+
+# a sentence about "the project" of a document about one project: "Projektet er støttet af X"
+_DEFINITE_PROJECT = re.compile(
+    r"^\W*(?:(?:The|This|Our|Das|Dieses|Unser|Le|Ce|Notre|Het|Dit|Ons|El|Este|Il|Questo|Ten)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:project|initiative|Projekt|projet|proyecto|progetto|projekt)|Projektet|Prosjektet|Projekt|Hanke|Hankkeen)\b"
 )
 
 
@@ -713,9 +747,13 @@ def _link(
             project, text
         ):
             continue
-        if _own_mentions(project, text):
+        if _own_mentions(project, text) or (single and _DEFINITE_PROJECT.match(text)):
+            inst_spans = {inst.ref: find_mentions(inst, text) for inst in instruments}
             for inst in instruments:
-                spans = find_mentions(inst, text)
+                # "Interreg" inside "the BSR Interreg programme" is the specific programme
+                spans = [sp for sp in inst_spans[inst.ref] if not any(
+                    o[0] <= sp[0] and sp[1] <= o[1] and o != sp for ref, os in inst_spans.items()
+                    if ref != inst.ref for o in os)]
                 if spans and _funds(text, spans):
                     project.add(RG.fundedBy, inst.ref)
         for org in organisations:
@@ -753,9 +791,15 @@ def _link(
                                 and ci.country_code == info.country_code), None)
                 if country is not None:
                     scores[country] = max(scores.get(country, 0.0), 0.75)
-    for region_ref, score in scores.items():
-        if score >= PARTNER_REGION_THRESHOLD:
-            project.add(RG.partnerRegion, region_ref)
+    chosen = [ref for ref, score in scores.items() if score >= PARTNER_REGION_THRESHOLD]
+    for region_ref in chosen:
+        # the most specific region stated: not Scotland beside the Highlands and Islands
+        info = _region_info(region_ref)
+        if info is not None and info.nuts_code and any(
+                (other := _region_info(o)) is not None and info.nuts_code in (other.parent_codes or [])
+                for o in chosen if o != region_ref):
+            continue
+        project.add(RG.partnerRegion, region_ref)
     project.attributes = [(p, v) for p, v in project.attributes if not (p == RG.fundedBy and v == project.ref)]
     description = next((s.text for s in named if len(s.text) > 40), None)
     if description and project.lang:

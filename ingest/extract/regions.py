@@ -107,6 +107,7 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
     matcher = _matcher()
     pending: list[tuple[Passage, str, list[str]]] = []  # ambiguous mentions, settled after the pass
     found: dict[str, Entity] = {}
+    mentions: dict[str, int] = {}  # region key -> times named
 
     def add(passage: Passage, name: str, key: str) -> None:
         info = region_by_key(key)
@@ -124,9 +125,17 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
                     ent.alt_labels.append((text, lang))
             found[key] = ent
         ent.passages.add(passage.position)
+        mentions[key] = mentions.get(key, 0) + 1
         lang = passage.lang if passage.lang and passage.lang != "und" else None
         if name != ent.label and all(name_key(a) != name_key(name) for a, _ in ent.alt_labels):
             ent.alt_labels.append((name, lang))
+
+    def add_written(passage: Passage, name: str, key: str, end: int) -> None:
+        """Add a mention; "the Lublin region" also gives the name as written ("Lublin region")."""
+        add(passage, name, key)
+        after = re.match(r"[ \t]+(region|Region|regionen|Regionen|région|regione|regio)\b", passage.text[end:end + 12])
+        if after:
+            add(passage, f"{name} {after.group(1)}", key)
 
     for passage in passages:
         text = passage.text
@@ -155,7 +164,7 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
                 continue
             if _name_part_country(text, tokens, first, last, info):
                 continue
-            add(passage, name, options[0])
+            add_written(passage, name, options[0], tokens[last - 1].end)
         for m in _CODE_LIST.finditer(text):
             codes = re.findall(r"(?<![A-Za-z])([A-Z]{2})(?![a-z])", m.group(1))
             if len(codes) < 3:
@@ -166,11 +175,19 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
                 if info is not None and info.level == 0 and iso_country(code) == info.country_code:
                     add(passage, code, ref.key)  # type: ignore[union-attr]
 
-    countries = {e.ref.key: None for e in found.values()}
-    doc_countries = {info.country_code for k in countries if (info := region_by_key(k)) and info.country_code}
+    per_country: dict[str, int] = {}
+    for key in found:
+        if (info := region_by_key(key)) is not None and info.country_code:
+            per_country[info.country_code] = per_country.get(info.country_code, 0) + mentions.get(key, 1)
     for passage, name, options in pending:
-        chosen = [k for k in options if (info := region_by_key(k)) and info.country_code in doc_countries]
+        chosen = [k for k in options if (info := region_by_key(k)) and info.country_code in per_country]
         chosen_countries = {info.country_code for k in chosen if (info := region_by_key(k)) is not None}
+        if len(chosen_countries) > 1:
+            # the country most of the document's other regions are in ("Noord-Brabant, Limburg,
+            # Eindhoven ... Antwerpen": the Dutch Limburg), if it is a clear majority
+            ranked = sorted((c for c in chosen_countries if c), key=lambda c: -per_country[c])
+            if len(ranked) > 1 and per_country[ranked[0]] > per_country[ranked[1]]:
+                chosen_countries = {ranked[0]}
         if len(chosen_countries) == 1:
             ref = resolve_region(name, next(iter(chosen_countries)))
             if ref is not None:
@@ -185,7 +202,11 @@ def regions_outside_names(regions: list[Entity], names: list[str], passages: lis
     region a region of the document; the organisation keeps its ``rg:locatedIn``."""
     if not names:
         return regions
-    parts = sorted({n for n in names if len(n) >= 3}, key=len, reverse=True)
+    # "Region Värmland", "La Région Bretagne": the authority of a region names that region as a place
+    authority = re.compile(r"^(?:Region|Regionen|Région|Regione|Regio|Provincie|Province|Provinz|Landkreis)\s")
+    parts = sorted({n for n in names if len(n) >= 3 and not authority.match(n)}, key=len, reverse=True)
+    if not parts:
+        return regions
     # a name, and a capitalised word glued to it unless that word ends the line (a table column)
     body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in parts)
     # (a footnote mark may follow the name: "Skåne Innovation²")
