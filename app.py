@@ -7,6 +7,14 @@ own query parameters, so its URL is a permalink. ``/?page=NAME&...`` opens page 
 
 from __future__ import annotations
 
+import os
+
+# OpenMP workers (the query embedder, FAISS) sleep when idle instead of spinning: the explorer
+# shares its cores with Streamlit's threads and the browser, and spinning workers made one query
+# embedding take 3 s instead of 30 ms whenever the cores were busy. Read when those libraries
+# load, which is after this line.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import streamlit as st
 
 from views import (
@@ -22,6 +30,7 @@ from views import (
     sparql_page,
 )
 
+common.preload()  # the search index and model load while this run renders the page around them
 st.set_page_config(page_title="regiograph", page_icon="🗺️", layout="wide")
 
 PAGES = {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import Literal, URIRef
 
 from kg.store import GraphStore
 from regiograph.errors import RegiographError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def region_network(store: GraphStore) -> nx.Graph:
@@ -16,6 +19,8 @@ def region_network(store: GraphStore) -> nx.Graph:
 
     Edge attributes: ``weight`` (number of shared projects) and ``projects`` (IRI → label).
     """
+    import networkx as nx
+
     g = nx.Graph()
     rows = store.select(
         """SELECT ?r (SAMPLE(?l) AS ?label) (SAMPLE(?cc) AS ?country) (SAMPLE(?n) AS ?nuts) WHERE {

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg.store import GraphStore
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported where a network is built: only the network pages pay for it
 
 CENTROIDS = Path(__file__).resolve().parent.parent / "ontology" / "gazetteer" / "centroids.csv"
 NUTS_PREFIX = "http://data.europa.eu/nuts/code/"
@@ -634,6 +637,8 @@ def filter_network(
     projects: Iterable[str] = (),
 ) -> nx.Graph:
     """The region network restricted to regions of some countries and edges of some instruments/projects."""
+    import networkx as nx
+
     cs, ins, ps = set(countries), set(instruments), set(projects)
     g = nx.Graph()
     for node, data in graph.nodes(data=True):
@@ -653,6 +658,8 @@ def filter_network(
 
 def communities(graph: nx.Graph) -> list[set[str]]:
     """Communities of the network (Louvain, seeded; greedy modularity as a fallback)."""
+    import networkx as nx
+
     if graph.number_of_edges() == 0:
         return [{n} for n in graph.nodes]
     try:
@@ -664,6 +671,8 @@ def communities(graph: nx.Graph) -> list[set[str]]:
 
 def shortest_path(graph: nx.Graph, a: str, b: str) -> list[tuple[str, str, dict[str, str]]] | None:
     """Hops of the shortest path between two regions: (from, to, projects linking them)."""
+    import networkx as nx
+
     try:
         nodes = nx.shortest_path(graph, a, b)
     except (nx.NetworkXNoPath, nx.NodeNotFound):

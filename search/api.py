@@ -126,10 +126,10 @@ class Searcher:
         self._text_rows: dict[str, int] | None = None
         self._lock = threading.Lock()
         common: set[str] = set()
-        from search.lexical import STEMMERS, stopwords
+        from search.lexical import STEMMERS
 
         for lang in STEMMERS:
-            common |= set(stopwords(lang))
+            common |= index.lexical.analyzer.stopwords(lang)
         self._common = common
 
     # --- query analysis ----------------------------------------------------------------------
@@ -456,12 +456,15 @@ def similar_function(searcher: Searcher) -> dict[str, Callable[..., Any]]:
 
 _searchers: dict[tuple[str, int, str], Searcher] = {}
 _searchers_lock = threading.Lock()
+_loading: dict[tuple[str, int, str], threading.Lock] = {}
 
 
 def load_searcher(settings: Settings) -> Searcher:
-    """The searcher of the current generation (cached per data directory, generation and model)."""
-    from search.embedders import make_embedder
+    """The searcher of the current generation (cached per data directory, generation and model).
 
+    Thread-safe: a caller arriving while another thread loads the same searcher waits for it
+    (the explorer starts loading in the background before its first page asks).
+    """
     data = DataDir(settings.data_dir)
     generation = data.current_generation()
     if generation is None:
@@ -472,16 +475,28 @@ def load_searcher(settings: Settings) -> Searcher:
     with _searchers_lock:
         if key in _searchers:
             return _searchers[key]
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        with _searchers_lock:
+            if key in _searchers:
+                return _searchers[key]
+        searcher = _load(settings, data, generation)
+        with _searchers_lock:
+            _searchers[key] = searcher
+            _loading.pop(key, None)
+    return searcher
+
+
+def _load(settings: Settings, data: DataDir, generation: int) -> Searcher:
+    from search.embedders import make_embedder
+
     folder = data.index_dir(generation)
     assert folder is not None
     if not (folder / "meta.json").exists():
         raise IndexMismatchError(f"generation {generation} in {settings.data_dir} has no search index; run `regiograph reindex`")
     embedder = make_embedder(settings.embedder)
     index = load_index(folder, model=embedder.name, generation=generation)
-    searcher = Searcher(index, embedder, data.open_reader(generation))
-    with _searchers_lock:
-        _searchers[key] = searcher
-    return searcher
+    return Searcher(index, embedder, data.open_reader(generation))
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:

@@ -11,7 +11,8 @@ Layout::
     vectors.npy     the (language-centred, normalised) passage vectors, memory-mapped: exact
                     search inside a filter, similar passages
     lang_means.npy  per-language mean vectors removed before indexing (language centring)
-    bm25/           bm25s index over language-aware tokens
+    bm25/           bm25s index over language-aware tokens (read back without bm25s: Bm25Scores)
+    stopwords.json  the stopword lists the passages were analysed with, by language
     table.npz/json  per passage: IRI, document, language, facet values (regions with ancestors,
                     countries, instruments with broader ones, practice types, projects,
                     entities), year, budget, duplicate group; entity labels and aliases
@@ -328,10 +329,53 @@ def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
 # --- lexical ----------------------------------------------------------------------------------
 
 @dataclass
-class LexicalIndex:
-    """bm25s over language-aware tokens; scores computed for all passages, masked, then cut."""
+class Bm25Scores:
+    """A saved bm25s index read directly, its score arrays memory-mapped.
 
-    bm25: Any
+    bm25s keeps every token's precomputed BM25 contributions as one CSC column; a query's score
+    is their sum (what ``bm25s.BM25.get_scores`` computes). Reading the files ourselves keeps
+    bm25s, and the scipy it imports, out of every process that only searches (the explorer's
+    cold start).
+    """
+
+    vocab_dict: dict[str, int]
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    num_docs: int
+    nonoccurrence: np.ndarray | None = None
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Scores:
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        nonoccurrence = folder / "nonoccurrence_array.index.npy"  # BM25L / BM25+ only
+        return cls(
+            vocab_dict=json.loads((folder / "vocab.index.json").read_text(encoding="utf-8")),
+            data=np.load(folder / "data.csc.index.npy", mmap_mode="r"),
+            indices=np.load(folder / "indices.csc.index.npy", mmap_mode="r"),
+            indptr=np.load(folder / "indptr.csc.index.npy", mmap_mode="r"),
+            num_docs=int(params["num_docs"]),
+            nonoccurrence=np.load(nonoccurrence) if nonoccurrence.exists() else None,
+        )
+
+    def get_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the tokens (unknown tokens ignored, repeats count twice)."""
+        columns = len(self.indptr) - 1  # bm25s's vocabulary also holds "", which no passage has
+        ids = [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns]
+        scores = np.zeros(self.num_docs, dtype=self.data.dtype)
+        for token in ids:
+            start, end = int(self.indptr[token]), int(self.indptr[token + 1])
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        if self.nonoccurrence is not None and ids:
+            scores += self.nonoccurrence[ids].sum()
+        return scores
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over language-aware tokens; scores computed for all passages, masked, then cut."""
+
+    bm25: Any  # Bm25Scores when loaded, bm25s.BM25 right after building
     analyzer: Any  # search.lexical.Analyzer
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -428,6 +472,8 @@ def write_index(
     """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
     import faiss
 
+    from search.lexical import stopword_lists
+
     started = time.perf_counter()
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -459,6 +505,7 @@ def write_index(
     bm25, known = build_lexical(texts, [table.lang(i) for i in range(len(table))], params)
     bm25.save(str(tmp / "bm25"), show_progress=False)
     (tmp / "known_words.json").write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+    (tmp / "stopwords.json").write_text(json.dumps(stopword_lists(), ensure_ascii=False), encoding="utf-8")
     lexical_s = time.perf_counter() - t0
     table.save(tmp)
     if practices:
@@ -487,8 +534,7 @@ def write_index(
 
 
 def load_index(folder: Path, model: str | None = None, generation: int | None = None) -> SearchIndex:
-    """Open a persisted index (read-only, vectors memory-mapped); refuse another model or generation."""
-    import bm25s
+    """Open a persisted index (read-only, vectors and BM25 arrays memory-mapped); refuse another model or generation."""
     import faiss
 
     from search.lexical import Analyzer
@@ -513,8 +559,10 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         index.hnsw.efSearch = params.ef_search
     elif meta["index_type"].startswith("ivf"):
         index.nprobe = params.ivf_nprobe
-    bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+    bm25 = Bm25Scores.load(folder / "bm25")
     known = json.loads((folder / "known_words.json").read_text(encoding="utf-8"))
+    stop_path = folder / "stopwords.json"  # absent from indexes built before it was saved: bm25s's lists
+    stop_lists = json.loads(stop_path.read_text(encoding="utf-8")) if stop_path.exists() else None
     means = np.load(folder / "lang_means.npy") if (folder / "lang_means.npy").exists() else None
     lang_offsets: dict[str, np.ndarray] = {}
     if (folder / "lang_offsets.json").exists():
@@ -530,7 +578,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         folder=folder,
         meta=meta,
         dense=DenseIndex(index, vectors, meta["index_type"], params),
-        lexical=LexicalIndex(bm25, Analyzer(known)),
+        lexical=LexicalIndex(bm25, Analyzer(known, stop_lists)),
         table=PassageTable.load(folder),
         lang_means=means,
         lang_offsets=lang_offsets,

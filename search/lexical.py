@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -49,6 +49,12 @@ def stopwords(lang: str) -> frozenset[str]:
     return frozenset(getattr(lists, name)) if name else frozenset()
 
 
+def stopword_lists() -> dict[str, list[str]]:
+    """Every stopword list the analyzer uses, by language: saved with an index, so that queries are
+    analysed with the lists the index was built with (and loading it needs no bm25s, nor scipy)."""
+    return {lang: sorted(stopwords(lang)) for lang in sorted(_STOPWORD_LISTS)}
+
+
 @lru_cache(maxsize=64)
 def _stemmer(lang: str):  # type: ignore[no-untyped-def]
     import Stemmer
@@ -66,9 +72,16 @@ def stem(tokens: list[str], lang: str) -> list[str]:
 class Analyzer:
     """Text → BM25 tokens for a language, with optional decompounding against a vocabulary."""
 
-    def __init__(self, known_words: Iterable[str] = ()) -> None:
+    def __init__(self, known_words: Iterable[str] = (), stop_lists: Mapping[str, Iterable[str]] | None = None) -> None:
         self.known = frozenset(known_words)
         self._splits: dict[str, tuple[str, ...]] = {}
+        self._stop = None if stop_lists is None else {lang: frozenset(ws) for lang, ws in stop_lists.items()}
+
+    def stopwords(self, lang: str) -> frozenset[str]:
+        """The language's stopwords: the lists saved with the index, else bm25s's."""
+        if self._stop is None:
+            return stopwords(lang)
+        return self._stop.get(lang, frozenset())
 
     def split_compound(self, word: str) -> tuple[str, ...]:
         """Two known words a compound is made of (longest known tail first), or ()."""
@@ -96,7 +109,7 @@ class Analyzer:
 
     def tokens(self, text: str, lang: str) -> list[str]:
         """BM25 tokens of a passage in ``lang``: stopwords out, stems, compound parts added."""
-        stop = stopwords(lang)
+        stop = self.stopwords(lang)
         raw = [w for w in words(text) if w not in stop]
         if lang in COMPOUNDING and self.known:
             extra = [part for w in raw for part in self.split_compound(w)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 
 import numpy as np
 import pytest
@@ -143,3 +144,48 @@ def test_rg_similar_in_sparql(searcher: Searcher, seed_settings: Settings) -> No
         store.close()
     scores = [float(str(r["score"])) for r in result.rows]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
+
+
+def test_bm25_read_back_without_bm25s_scores_like_bm25s(searcher: Searcher) -> None:
+    import bm25s
+
+    from search.lexical import stopword_lists
+
+    folder = searcher.index.folder
+    reference = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+    ours = searcher.index.lexical.bm25
+    vocab = sorted(t for t in ours.vocab_dict if t)
+    for start in range(0, min(len(vocab), 400), 7):
+        tokens = [*vocab[start : start + 5], vocab[start], "not-a-token"]
+        assert np.array_equal(ours.get_scores(tokens), reference.get_scores(tokens))
+    assert json.loads((folder / "stopwords.json").read_text(encoding="utf-8")) == stopword_lists()
+    assert searcher.index.lexical.analyzer.stopwords("da") == frozenset(stopword_lists()["da"])
+
+
+def test_searching_imports_no_heavy_modules(seed_settings: Settings) -> None:
+    """What the explorer's cold start must not pay for: bm25s (and scipy), torch, networkx, pandas."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from regiograph.settings import load_settings\n"
+        "from search.api import load_searcher\n"
+        "hits = load_searcher(load_settings()).search('study visits for SME internationalisation', k=3)\n"
+        "assert hits\n"
+        "print(sorted(m for m in ('bm25s', 'scipy', 'torch', 'networkx', 'pandas') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "REGIOGRAPH_DATA": str(seed_settings.data_dir), "REGIOGRAPH_EMBEDDER": seed_settings.embedder}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_concurrent_loads_share_one_searcher(seed_settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from search import api
+
+    api._searchers.clear()
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: load_searcher(seed_settings), range(4)))
+    assert all(s is found[0] for s in found)

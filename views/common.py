@@ -10,19 +10,22 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import streamlit as st
 
 from kg import views as kv
 from kg.store import DataDir, GraphStore
 from regiograph.errors import RegiographError
 from regiograph.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -73,13 +76,39 @@ def require_store() -> GraphStore:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the search index…")
 def _searcher(root: str, number: int, embedder: str) -> Any:
-    import threading
-
     from search.api import load_searcher
 
-    found = load_searcher(settings())
-    threading.Thread(target=found.warm, name="regiograph-warm", daemon=True).start()
-    return found
+    return load_searcher(settings())  # waits for preload()'s thread when it is loading this one
+
+
+_preloaded: set[tuple[str, int, str]] = set()
+_preload_lock = threading.Lock()
+
+
+def preload() -> None:
+    """Load the current generation's searcher (index, model, query language detector) in a background thread.
+
+    Called at the top of every run; starts one thread per generation. The first page then finds
+    the searcher loaded, or loading, instead of loading it itself after the page's imports.
+    """
+    number = generation()
+    if number is None:
+        return
+    key = (str(settings().data_dir.resolve()), number, settings().embedder)
+    with _preload_lock:
+        if key in _preloaded:
+            return
+        _preloaded.add(key)
+    threading.Thread(target=_load_and_warm, args=(settings(),), name="regiograph-preload", daemon=True).start()
+
+
+def _load_and_warm(found_settings: Settings) -> None:
+    try:
+        from search.api import load_searcher
+
+        load_searcher(found_settings).warm()
+    except Exception:  # the page that needs the searcher loads it again and shows why it cannot
+        pass
 
 
 def searcher() -> Any | None:
@@ -114,6 +143,8 @@ def _network(root: str, number: int) -> nx.Graph:
 def network() -> nx.Graph:
     number = generation()
     if number is None:
+        import networkx as nx
+
         return nx.Graph()
     return _network(str(settings().data_dir.resolve()), number)
 

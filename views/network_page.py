@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import streamlit as st
 
 from kg import views as kv
 from views import common as c
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 PALETTE = ("#1f6feb", "#d73a49", "#2da44e", "#bf8700", "#8250df", "#e16f24", "#0a7e8c", "#bc4c00", "#6e7781", "#cf222e")
 
@@ -63,6 +65,8 @@ def _positions(g: nx.Graph, layout: str) -> dict[str, tuple[float, float]]:
             if at is not None:
                 pos[n] = (at[1], at[0])
         return pos
+    import networkx as nx
+
     spring = nx.spring_layout(g, seed=7, weight="weight")
     return {n: (float(x) * 12 + 10, float(y) * 8 + 52) for n, (x, y) in spring.items()}
 
@@ -96,6 +100,8 @@ def _figure(g: nx.Graph, community: dict[str, int], layout: str, path_nodes: lis
 
 
 def _path_section_state(g: nx.Graph) -> list[str]:
+    import networkx as nx
+
     a, b = c.param("from"), c.param("to")
     if a in g and b in g:
         try:
