@@ -33,9 +33,15 @@ def derive_cooperation(store: GraphStore) -> int:
     """Rebuild the derived graph of ``rg:cooperatesWith``; returns the number of region pairs."""
     from kg.writer import cooperation_triples, to_ntriples
 
+    # Each pattern in its own subquery: Oxigraph then hash-joins whole scans (not one index
+    # look-up per row), and the string comparison runs once per distinct pair, not per project.
     rows = store.select(
-        """SELECT DISTINCT ?a ?b WHERE {
-             ?p a rg:Project ; rg:partnerRegion ?a, ?b .
+        """SELECT ?a ?b WHERE {
+             { SELECT DISTINCT ?a ?b WHERE {
+                 { SELECT ?p WHERE { ?p a rg:Project } }
+                 { SELECT ?p ?a WHERE { ?p rg:partnerRegion ?a } }
+                 { SELECT ?p ?b WHERE { ?p rg:partnerRegion ?b } }
+             } }
              FILTER(STR(?a) < STR(?b))
            }"""
     )
