@@ -33,8 +33,7 @@ __all__ = [
 RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
 
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks-search.md).
-WEIGHTS = {"dense": 1.0, "lexical": 0.1, "graph": 0.2}
-ENTITY_BONUS = 0.004
+WEIGHTS = {"dense": 1.0, "lexical": 0.05, "graph": 0.1}
 #: Calibrate dense scores exactly over all passages up to this many (see Searcher._dense).
 CALIBRATE_EXACT = 200_000
 #: Pseudo-count pulling a small language's score statistics towards the global ones.
@@ -197,8 +196,6 @@ class Searcher:
                 order = np.argsort(-scores)[:depth]
                 channels["graph"] = [int(ids[j]) for j in order]
         fused = ranking.rrf(channels, WEIGHTS)
-        if linked is not None:
-            fused = ranking.add_bonus(fused, {i: ENTITY_BONUS for i in fused if linked[i]})
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
         return items[:k]
 
@@ -219,16 +216,16 @@ class Searcher:
         lang_idx = np.asarray(table.lang_idx)
         if n <= CALIBRATE_EXACT:
             ids = np.arange(n)
-            scores = index.dense.scores_of(qvec, ids).astype(np.float64)
+            scores = self._passage_scores(qvec, ids)
             sample = scores
             sample_lang = lang_idx
         else:
             ids, _ = index.dense.search(qvec, depth * 10, allowed)
             ids = np.asarray(ids, dtype=np.int64)
             ids = ids[ids >= 0]
-            scores = index.dense.scores_of(qvec, ids).astype(np.float64)
+            scores = self._passage_scores(qvec, ids)
             rows = self._calibration_sample()
-            sample = index.dense.scores_of(qvec, rows).astype(np.float64)
+            sample = self._passage_scores(qvec, rows)
             sample_lang = lang_idx[rows]
         mu_all, sd_all = float(sample.mean()), float(sample.std()) + 1e-6
         calibrated = np.empty(len(ids), dtype=np.float64)
@@ -244,6 +241,16 @@ class Searcher:
             calibrated[~allowed[ids]] = -np.inf
         order = np.argsort(-calibrated, kind="stable")[:depth]
         return ids[order][np.isfinite(calibrated[order])]
+
+    def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Dense scores of passages, each mixed with its best sentence window's (search/windows.py)."""
+        from search.windows import mix_scores
+
+        index = self.index
+        scores = index.dense.scores_of(qvec, ids).astype(np.float64)
+        if index.window_vectors is None or index.window_start is None:
+            return scores
+        return mix_scores(scores, ids, index.window_vectors, index.window_start, qvec)
 
     def _calibration_sample(self) -> np.ndarray:
         """Up to 2,000 passages per language (fixed seed), for score statistics at scale."""

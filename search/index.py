@@ -432,6 +432,8 @@ class SearchIndex:
     practices: list[PracticeEntry] = field(default_factory=list)
     lang_offsets: dict[str, np.ndarray] = field(default_factory=dict)
     practice_vectors: np.ndarray | None = None
+    window_vectors: np.ndarray | None = None  # sentence windows of prose passages (search/windows.py)
+    window_start: np.ndarray | None = None
 
     @property
     def params(self) -> IndexParams:
@@ -468,6 +470,8 @@ def write_index(
     practice_vectors: np.ndarray | None = None,
     extra_meta: dict[str, Any] | None = None,
     language_offsets: dict[str, np.ndarray] | None = None,
+    window_vectors: np.ndarray | None = None,
+    window_start: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
     import faiss
@@ -486,17 +490,26 @@ def write_index(
         rows = np.array([codes.index(lang) if lang in codes else len(codes) for lang in table.langs] + [len(codes)])
         means = offsets[rows]  # aligned with table.langs, last row: unknown language
         vectors = center(vectors, means[table.lang_idx])
+        if window_vectors is not None and window_start is not None and len(window_vectors):
+            owner = np.repeat(np.arange(len(table)), np.diff(window_start))
+            window_vectors = center(window_vectors, means[table.lang_idx[owner]])
         np.save(tmp / "lang_means.npy", means)
         np.save(tmp / "lang_offsets.npy", offsets)
         (tmp / "lang_offsets.json").write_text(json.dumps(codes), encoding="utf-8")
     elif params.center_languages and len(vectors):
         means = language_means(vectors, table.lang_idx, len(table.langs), params.center_shrinkage)
         vectors = center(vectors, means[table.lang_idx])
+        if window_vectors is not None and window_start is not None and len(window_vectors):
+            owner = np.repeat(np.arange(len(table)), np.diff(window_start))
+            window_vectors = center(window_vectors, means[table.lang_idx[owner]])
         np.save(tmp / "lang_means.npy", means)
         if practice_vectors is not None and len(practice_vectors):
             practice_vectors = center(practice_vectors, np.repeat(means[-1:], len(practice_vectors), axis=0))
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     np.save(tmp / "vectors.npy", vectors)
+    if window_vectors is not None and window_start is not None and len(window_vectors):
+        np.save(tmp / "window_vectors.npy", np.ascontiguousarray(window_vectors, dtype=np.float32))
+        np.save(tmp / "window_start.npy", np.asarray(window_start, dtype=np.int64))
     t0 = time.perf_counter()
     dense, kind = build_dense(vectors, params)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
@@ -522,6 +535,7 @@ def write_index(
         "versions": _versions(),
         "languages": table.langs,
         "practices": len(practices),
+        "windows": 0 if window_vectors is None else len(window_vectors),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "total": round(time.perf_counter() - started, 3)},
         **(extra_meta or {}),
@@ -574,6 +588,10 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
     if (folder / "practices.json").exists():
         practices = [PracticeEntry(**p) for p in json.loads((folder / "practices.json").read_text(encoding="utf-8"))]
         practice_vectors = np.load(folder / "practice_vectors.npy")
+    window_vectors = window_start = None
+    if (folder / "window_vectors.npy").exists():
+        window_vectors = np.load(folder / "window_vectors.npy", mmap_mode="r")
+        window_start = np.load(folder / "window_start.npy")
     return SearchIndex(
         folder=folder,
         meta=meta,
@@ -584,6 +602,8 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         lang_offsets=lang_offsets,
         practices=practices,
         practice_vectors=practice_vectors,
+        window_vectors=window_vectors,
+        window_start=window_start,
     )
 
 
@@ -805,6 +825,10 @@ def build_index(
     table, texts, practices = table_from_graph(store)
     embedder = make_embedder(settings.embedder)
     done = 0
+    from search.windows import build_windows
+
+    windows = build_windows(texts, ~np.asarray(table.operation, dtype=bool))
+    total = len(texts) + len(windows.texts)
 
     def report(count: int) -> None:
         nonlocal done
@@ -812,9 +836,10 @@ def build_index(
         if progress is not None:
             from ingest.pipeline import Progress
 
-            progress(Progress("index", done, len(texts), len(texts), time.perf_counter() - started))
+            progress(Progress("index", done, total, total, time.perf_counter() - started))
 
     vectors = embed_passages(embedder, texts, data, report) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+    window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
     write_index(
         folder,
@@ -827,4 +852,6 @@ def build_index(
         practices=practices,
         practice_vectors=practice_vectors,
         language_offsets=label_language_offsets(embedder, data) if params.center_languages else None,
+        window_vectors=window_vectors,
+        window_start=windows.start,
     )

@@ -1,0 +1,58 @@
+"""Sentence windows: which passages get them, and how they change a passage's dense score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regiograph.settings import Settings
+from search.api import Searcher, load_searcher
+from search.windows import WINDOW_WEIGHT, build_windows, mix_scores, sentence_windows
+
+
+@pytest.fixture(scope="module")
+def searcher(seed_settings: Settings) -> Searcher:
+    return load_searcher(seed_settings)
+
+
+def test_windows_of_a_prose_passage() -> None:
+    text = (
+        "The region runs taster sessions for small firms. Thirty-one sessions were held in 2019. "
+        "Each one introduced a method of innovation management. Firms then chose a coach."
+    )
+    windows = sentence_windows(text)
+    assert windows == [
+        "The region runs taster sessions for small firms. Thirty-one sessions were held in 2019.",
+        "Thirty-one sessions were held in 2019. Each one introduced a method of innovation management.",
+        "Each one introduced a method of innovation management. Firms then chose a coach.",
+    ]
+
+
+def test_short_passages_and_headings_get_no_windows() -> None:
+    assert sentence_windows("One sentence only.") == []
+    assert sentence_windows("Heading\n\nA first sentence here. A second one follows.") == []
+
+
+def test_only_eligible_rows_are_windowed() -> None:
+    prose = "First point is made here. Second point is made here. Third point is made here."
+    windows = build_windows([prose, prose, "x"], np.array([True, False, True]))
+    assert list(windows.start) == [0, 2, 2, 2]
+    assert len(windows.texts) == 2
+
+
+def test_mix_takes_the_best_window() -> None:
+    start = np.array([0, 2, 2, 5])  # row 0: windows 0-1, row 1: none, row 2: windows 2-4
+    vectors = np.eye(5, 3, dtype=np.float32)
+    query = np.array([0.0, 0.0, 1.0], dtype=np.float32)  # matches window 2 only
+    mixed = mix_scores(np.array([0.1, 0.2, 0.3]), np.array([2, 0, 1]), vectors, start, query)
+    assert np.allclose(mixed, [(1 - WINDOW_WEIGHT) * 0.1 + WINDOW_WEIGHT * 1.0, (1 - WINDOW_WEIGHT) * 0.2, 0.3])
+
+
+def test_seed_index_has_windows_for_reports_only(searcher: Searcher) -> None:
+    index = searcher.index
+    assert index.window_vectors is not None and index.window_start is not None
+    counts = np.diff(index.window_start)
+    assert counts.sum() == len(index.window_vectors) > len(index.table) // 2
+    assert not counts[np.asarray(index.table.operation, dtype=bool)].any()
+    norms = np.linalg.norm(np.asarray(index.window_vectors[:20]), axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-3)
