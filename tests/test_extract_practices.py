@@ -110,3 +110,91 @@ def test_seed_project_page_practices() -> None:
     evidence = " ".join(str(v) for p, v in by_type["diagnostic-tool"].attributes
                         if p == RG.evidenceOfSuccess)
     assert "88" in evidence
+
+
+def labels_of(found: list[Entity]) -> set[str]:
+    return {p.label for p in found} | {a for p in found for a, _ in p.alt_labels}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "label", "slug"),
+    [
+        ("Im Mai fand in Kiel ein Auftakt-Workshop mit 30 Betrieben statt.", "de",
+         "Auftakt-Workshop", "workshop"),
+        ("Projektet har tagit fram en exportguide för småföretag.", "sv", "exportguide",
+         "guide-toolkit"),
+        ("Ein Export-Check für Handwerksbetriebe wurde entwickelt und von 25 Unternehmen genutzt.",
+         "de", "Export-Check", "diagnostic-tool"),
+        ("Regionen har udviklet et eksportværktøj, som 30 virksomheder har brugt.", "da",
+         "eksportværktøj", "guide-toolkit"),
+    ],
+)
+def test_compound_heads(text: str, lang: str, label: str, slug: str) -> None:
+    found = find_practices(passages(text, lang=lang), lang)
+    assert label in labels_of(found)
+    assert {s for p in found for s in types_of(p)} == {slug}
+
+
+def test_closed_compounds_only_in_compounding_languages() -> None:
+    # "exportguide" would be a compound in Swedish; in English text it is no practice
+    assert find_practices(passages("We used the exportguide in 2020.", lang="en"), "en") == []
+
+
+def test_vague_words_need_a_report_of_activity() -> None:
+    reported = find_practices(passages("I maj holdt klyngen en konference i Odense, hvor 80 "
+                                       "virksomheder deltog.", lang="da"), "da")
+    assert "konference" in labels_of(reported)
+    assert find_practices(passages("En konference om emnet ville være nyttig for mange.",
+                                   lang="da"), "da") == []
+    # an evidence figure far from the vague word does not make it an activity
+    assert find_practices(passages("The network is old; its members say that in the last "
+                                   "survey of the whole sector, which was run by the ministry "
+                                   "of trade in the autumn, many things had changed for 40 "
+                                   "companies.", lang="en"), "en") == []
+
+
+def test_vague_words_as_names_or_modifiers_are_not_practices() -> None:
+    text = ("The Danish Sound Innovation Network hosted 40 companies. Groups of 8-10 small "
+            "companies made new network contacts.")
+    assert find_practices(passages(text), "en") == []
+
+
+def test_polish_case_endings() -> None:
+    text = ("W 2021 roku przeprowadzono cykl szkoleń dla 40 przedsiębiorców, a w Toruniu "
+            "odbyła się konferencja z udziałem 90 uczestników.")
+    found = find_practices(passages(text, lang="pl"), "pl")
+    assert {s for p in found for s in types_of(p)} == {"training-programme", "conference-event"}
+    # the stems are for Polish text only: "targeted" is not "targi" (fairs)
+    assert find_practices(passages("We targeted 40 companies.", lang="en"), "en") == []
+
+
+def test_quoted_name_and_head_noun() -> None:
+    text = ('Partners published the “Check list on Export Readiness - an easy-to-use tool for '
+            'advisers”. 30 companies joined the export coaching programme.')
+    found = find_practices(passages(text), "en")
+    assert {"Check list on Export Readiness", "export coaching programme"} <= labels_of(found)
+
+
+def test_support_verb_after_a_vague_subject() -> None:
+    text = "This network of test labs provides SMEs with access to equipment."
+    (practice,) = find_practices(passages(text), "en")
+    assert practice.label == "network of test labs"
+
+
+def test_label_inside_a_project_name_is_no_practice() -> None:
+    project = Entity(EntityRef("Project", "rcn"), "Red Canaria de Negocios", passages={0})
+    text = 'El proyecto "Red Canaria de Negocios" reunió a 50 empresas en Tenerife.'
+    assert find_practices(passages(text, lang="es"), "es", projects=[project]) == []
+
+
+def test_good_practice_title_carries_the_record_fields() -> None:
+    text = ("Good practice: Export Starter Vouchers\n\n"
+            "The agency runs a mentoring scheme for 20 exporters and publishes a handbook.\n\n"
+            "Evidence of success: 140 companies used a voucher in 2022.\n\n"
+            "Resources needed: two advisers.")
+    found = find_practices(passages(*text.split("\n\n")), "en")
+    titled = next(p for p in found if p.label == "Export Starter Vouchers")
+    evidence = [str(v) for p, v in titled.attributes if p == RG.evidenceOfSuccess]
+    assert evidence == ["140 companies used a voucher in 2022."]
+    assert any(p == RG.resourcesNeeded for p, _ in titled.attributes)
+    assert len(found) >= 2
