@@ -139,3 +139,31 @@ def test_unseen_project_named_after_definite_noun_and_field() -> None:
     project = next(e for e in fr.entities.values() if e.ref.kind == "Project")
     assert project.label == "INTERNAT-PME"
     assert any(p == RG.partnerRegion and v.key == "FRH0" for p, v in project.attributes)  # type: ignore[union-attr]
+
+
+def _partner_regions(ext: Extraction, key: str) -> set[str]:
+    project = ext.entities[next(r for r in ext.entities if r.kind == "Project" and r.key == key)]
+    return {v.key for p, v in project.attributes if p == RG.partnerRegion}  # type: ignore[union-attr]
+
+
+def test_unseen_polish_inflected_places_and_fund() -> None:
+    pl = _unseen("u7_pl_projekt.txt", "pl")  # "z Pomorza, Skåne i Litwy", "w Gdańsku"
+    assert _partner_regions(pl, "digibalt") == {"PL63", "SE224", "LT"}
+    assert "Cyfrowe MŚP Bałtyku" in _labels(pl, "Project") and len(_labels(pl, "Project")) == 1
+    pl13 = _unseen("u13_pl_aktualnosci.txt", "pl")  # "z Europejskiego Funduszu Rozwoju Regionalnego"
+    project = pl13.entities[next(r for r in pl13.entities if r.kind == "Project")]
+    assert any(p == RG.fundedBy and v.key == "erdf" for p, v in project.attributes)  # type: ignore[union-attr]
+
+
+def test_unseen_danish_quoted_name_with_apostrophe_and_firms_from_regions() -> None:
+    da = _unseen("u12_da_nyhed.txt", "da")
+    assert _labels(da, "Project") == {"Grøn Omstilling i SMV'er"}
+    assert _partner_regions(da, "gosmv") == {"DK02", "SE232"}
+    assert "Region Sjælland" not in _labels(da, "Organisation")  # "virksomheder fra Region Sjælland"
+
+
+def test_unseen_ambiguous_name_settled_by_places_outside_names() -> None:
+    nl = _unseen("u4_nl_nieuws.txt", "nl")  # Limburg beside Noord-Brabant, Eindhoven, Antwerpen, "POM Antwerpen"
+    assert _partner_regions(nl, "crosstech") == {"NL41", "NL42", "BE21"}
+    es = _unseen("u9_es_noticia.txt", "es")  # "Galicia y del Norte de Portugal", "en Vigo"
+    assert _partner_regions(es, "retin") == {"ES11", "PT11"}

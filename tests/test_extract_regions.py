@@ -25,3 +25,8 @@ def test_country_qualifier_and_negatives() -> None:
     assert keys("David Golding, Innovate UK, said so.") == set()
     assert keys("In May the region and the council met Peter Grant.") == set()
     assert keys("Rathckegården in Sweden") == {"SE"}
+
+
+def test_inflected_names_in_polish_text_only() -> None:
+    assert keys("Partnerzy pochodzą z Pomorza, Litwy i Danii; warsztaty w Gdańsku.", "pl") == {"PL63", "LT", "DK"}
+    assert keys("Partners from Litwy.", "en") == set()

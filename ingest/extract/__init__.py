@@ -46,14 +46,15 @@ def _run(name: str, func: Callable[..., list[Entity]] | None, *args: object,
 
 
 def _places_only(regions: list[Entity], organisations: list[Entity], passages: list[Passage],
-                 instruments: list[Entity] = ()) -> list[Entity]:  # type: ignore[assignment]
+                 instruments: list[Entity] = (),  # type: ignore[assignment]
+                 lang: str | None = None) -> list[Entity]:
     """Drop regions named only inside organisation or programme names ("Interreg
     Vlaanderen-Nederland" names no place); an organisation's rg:locatedIn stays."""
     try:
         from ingest.extract.regions import regions_outside_names
 
         names = [n for org in [*organisations, *instruments] for n in (org.label, *(a for a, _ in org.alt_labels))]
-        return regions_outside_names(regions, names, passages)
+        return regions_outside_names(regions, names, passages, lang)
     except Exception:
         log.warning("region filter failed; keeping all regions", exc_info=True)
         return regions
@@ -98,8 +99,11 @@ def extract_document(passages: list[Passage], doc_lang: str) -> Extraction:
     ordered: Sequence[Passage] = sorted(passages, key=lambda p: p.position)
     found: dict[str, list[Entity]] = {}
     for name, module, function in BASE_EXTRACTORS:
-        found[name] = _run(name, _load(module, function), list(ordered))
-    found["regions"] = _places_only(found["regions"], found["organisations"], list(ordered), found["instruments"])
+        # regions and instruments read inflected names in the document's language ("z Litwy")
+        kwargs = {"lang": doc_lang} if name in ("regions", "instruments") else {}
+        found[name] = _run(name, _load(module, function), list(ordered), **kwargs)
+    found["regions"] = _places_only(found["regions"], found["organisations"], list(ordered),
+                                    found["instruments"], doc_lang)
     # find_projects also returns the organisations a project page names that the
     # organisation extractor missed (a lead partner field, a partner list)
     projects = _run(

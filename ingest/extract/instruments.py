@@ -17,10 +17,12 @@ from ingest.document import Passage
 from ingest.extract.gazetteer import (
     instrument_ancestors,
     instrument_by_iri,
+    instrument_concepts,
     instrument_free_text_names,
     new_instrument_ref,
     resolve_region,
 )
+from ingest.extract.linking import inflected_pattern, inflecting
 from ingest.extract.model import Entity
 from ingest.extract.text_utils import PhraseMatcher, Token, is_acronym, name_key, surface, tokenize
 
@@ -66,8 +68,26 @@ def _accepted(text: str, tokens: list[Token], first: int, last: int, values: lis
     return iris
 
 
-def find_instruments(passages: list[Passage]) -> list[Entity]:
-    """Instruments mentioned in the passages: scheme concepts first, then new ones from funding phrases."""
+def _inflected_mentions(text: str, taken: list[tuple[int, int]], lang: str) -> list[tuple[str, str, int]]:
+    """(label, iri, start) of scheme labels of the text's language written with case endings
+    ("z Europejskiego Funduszu Rozwoju Regionalnego"), longest first, outside ``taken`` spans."""
+    out: list[tuple[str, str, int]] = []
+    labels = sorted(((t, c.iri) for c in instrument_concepts() for t, tl in c.labels if tl == lang),
+                    key=lambda item: -len(item[0]))
+    for label, iri in labels:
+        pattern = inflected_pattern(label, lang)
+        for m in pattern.finditer(text) if pattern is not None else ():
+            if not any(s < m.end() and m.start() < e for s, e in taken):
+                out.append((label, iri, m.start()))
+                taken = [*taken, (m.start(), m.end())]
+    return out
+
+
+def find_instruments(passages: list[Passage], lang: str | None = None) -> list[Entity]:
+    """Instruments mentioned in the passages: scheme concepts first, then new ones from funding phrases.
+
+    ``lang`` is the document's language; where names take case endings (pl, cs, sk) the scheme's
+    labels in that language count inflected too."""
     found: dict[str, Entity] = {}
     matcher = _matcher()
 
@@ -87,12 +107,19 @@ def find_instruments(passages: list[Passage]) -> list[Entity]:
 
     for passage in passages:
         tokens = tokenize(passage.text)
+        taken: list[tuple[int, int]] = []
         for first, last, values in matcher.find(tokens):
             iris = _accepted(passage.text, tokens, first, last, values)
             if len(iris) > 1:  # a label shared by concepts: keep the broadest
                 iris = sorted(iris, key=lambda i: len(instrument_ancestors(i)))[:1]
             for iri in iris:
                 add_known(passage, surface(passage.text, tokens, first, last), iri)
+            taken.append((tokens[first].start, tokens[last - 1].end))
+        text_lang = passage.lang if passage.lang and passage.lang != "und" else lang
+        if inflecting(text_lang):
+            for label, iri, start in _inflected_mentions(passage.text, taken, text_lang or ""):
+                add_known(passage, label, iri)
+                taken.append((start, start + 1))
 
     # generic parents named beside one of their specific children add nothing
     for iri in list(found):

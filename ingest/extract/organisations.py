@@ -57,6 +57,11 @@ _HEADS = (
     r"Technologies|Systems|Engineering|Software|Industries|Holding|Ventures|Partners|Directorate-General"
 )
 _HEAD_RE = re.compile(rf"\b(?:{_HEADS})\b(?!-)")
+# a preposition of place or origin before "Region X": the region is named as a territory
+_PLACE_PREPOSITION_RE = re.compile(
+    r"\b(?:in|from|across|throughout|i|fra|från|aus|im|uit|de|du|dans|en|del|della|nella|dalla|z|ze|w|we)[ \t]+$",
+    re.IGNORECASE,
+)
 # administrative words that make a region's name the name of its authority ("Emilia-Romagna Region")
 _ADMIN_RE = re.compile(
     r"^(?:Region|Regionen|Région|Regione|Province|Provincie|Provinz|Provincia|County|Land|Landkreis|Kreis|"
@@ -494,7 +499,8 @@ def find_organisations(passages: list[Passage]) -> list[Entity]:
             for part in _split_coordination(name):
                 add(passage, part, 0.75)
         for m in _REGION_ORG_RE.finditer(text):
-            if resolve_region(m.group()) is not None:
+            # "virksomheder fra Region Sjælland", "companies in Region X": the territory, not its authority
+            if resolve_region(m.group()) is not None and not _PLACE_PREPOSITION_RE.search(text[:m.start()]):
                 add(passage, m.group(), 0.8)
         for rx in (_ATTRIBUTION_RE, _SME_RE):
             for m in rx.finditer(text):

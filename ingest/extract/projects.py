@@ -70,12 +70,13 @@ _NAME_DASH_PROJECT = re.compile(
     r"(?<![\w@])(?P<name>[A-Z][A-Za-z0-9@&]{1,15})-(?:projekt(?:et|ets)?|hanke(?:en|essa)?|"
     r"projektes|Projekt|project)(?!\w)"
 )
-# "projektet "X"", "le projet X", "das Projekt X", "het project X", "project on "X""
+# "projektet "X"", "le projet X", "das Projekt X", "het project X", "project on "X""; an apostrophe
+# inside a word is part of a quoted name ("Grøn Omstilling i SMV'er", "Let's Export")
 _PROJECT_NAME = re.compile(
     rf"(?<!\w)(?:project|projektet|Projektet|projekt|projet|Projekt|progetto|proyecto|hanke|initiative|"
     rf"initiativet|Initiativet|initiatief|initiativ)[ \t]+(?:on|om|über|sur|called|named|entitled|kaldet|"
     rf"kallat|genannt|appelé|intitulé|genaamd|chiamato|llamado|nimeltä)?[ \t]*"
-    rf"(?:[\"“„«‘'](?P<quoted>[^\"”“»’'\n]{{3,80}})[\"”“»’']|(?P<name>{_NAME}))"
+    rf"(?:[\"“„«‘'](?P<quoted>(?:[^\"”“»’'\n]|(?<=\w)['’](?=\w)){{3,80}})[\"”“»’']|(?P<name>{_NAME}))"
 )
 _CALLED = re.compile(
     rf"(?:initiative|project|programme|network|projekt|projet|Projekt|initiativ)[ \t]+"
@@ -254,6 +255,12 @@ def _candidates_in(sentence: Sentence, lang: str | None) -> list[_Candidate]:
         if not quoted and (_ORG_WORDS.search(name) or len(name.split()) > 6):
             continue
         acr = name if re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", name) else None
+        # 'Projekt "Cyfrowe MŚP Bałtyku" (DigiBalt)': the short name in parentheses after a quoted
+        # project name is its acronym, even where it is no initials of the name
+        short = re.match(rf"[ \t]*\((?P<acr>{_ACRONYM})\)", text[m.end():]) if quoted else None
+        if short and not acr and fold(short.group("acr")) not in _GENERIC_NAMES:
+            found.append(_Candidate(name, short.group("acr"), sentence.position, 0.85))
+            continue
         found.append(_Candidate(None if acr else name, acr, sentence.position, 0.75))
     for m in _CALLED.finditer(text):
         name = _trim_name(m.group("name") or m.group("name2") or "")
@@ -428,7 +435,7 @@ def find_projects(
         if page_project is not None:
             _apply_fields(page_project, fields, organisations, regions, instruments, passages,
                           doc_lang, new_organisations)
-    region_scores = partner_region_scores(entities, sentences, regions)
+    region_scores = partner_region_scores(entities, sentences, regions, doc_lang)
     if len(entities) == 1:  # a record of one project: "Région : Bretagne" names where it runs
         for f in fields:
             if f.role == "region":
@@ -438,7 +445,7 @@ def find_projects(
                         field_scores[region.ref] = max(field_scores.get(region.ref, 0.0), 0.9)
     for entity in entities:
         _link(entity, entities, sentences, regions, [*organisations, *new_organisations],
-              instruments, region_scores.get(entity.ref))
+              instruments, region_scores.get(entity.ref), doc_lang)
     return entities + new_organisations
 
 
@@ -556,7 +563,12 @@ _PARTICIPATION = re.compile(
     r"collaborat\w* with|gathered|host\w*|værter|vært|deltag\w*|deltog|deltar|sammen med|"
     r"teilnehm\w*|beteiligt|zusammen mit|Gastgeber|avec|réun\w*|accueill\w*|samen met|deelnem\w*|"
     r"tillsammans med|medverk\w*|uczestni\w*|from \d+ (?:regions|countries)|fra \d+ \w+ regioner|"
-    r"aus \d+ (?:Regionen|Ländern)|de \d+ régions|uit \d+ regio's|från \d+ regioner)",
+    r"aus \d+ (?:Regionen|Ländern)|de \d+ régions|uit \d+ regio's|från \d+ regioner|"
+    # the firms taking part, by origin: "virksomheder fra X", "Unternehmen aus X", "firmy z X"
+    r"\b(?:companies|firms|businesses|enterprises|SMEs|participants|virksomheder|företag|bedrifter|"
+    r"Unternehmen|Firmen|KMU|bedrijven|ondernemers|kmo's|entreprises|PME|empresas|pymes|imprese|aziende|"
+    r"PMI|firmy|przedsiębiorstw\w*|przedsiębiorcy|yritykset|yrityksiä)\s+(?:\w+\s+)?"
+    r"(?:from|fra|från|aus|uit|de|d'|des|del|da|dal|dalla|z|ze)\s)",
     re.IGNORECASE,
 )
 # an event of the project held in a region: "the workshop in Aarhus", "launch held in Hampshire"
@@ -671,13 +683,15 @@ def _region_evidence(text: str, spans: list[tuple[int, int]]) -> float:
 
 def partner_region_scores(
     projects: Sequence[Entity], sentences: Sequence[Sentence], regions: Sequence[Entity],
+    lang: str | None = None,
 ) -> dict[EntityRef, dict[EntityRef, float]]:
     """Confidence, per project and region, that the region takes part in the project.
 
     A region counts where a sentence about the project (see :func:`_sentence_projects`) names it
     in a participation structure (partners, a consortium, "from 5 regions (A, B, C)") or as the
     place of one of the project's events; regions named as markets or targets do not count. A
-    country is dropped where the same sentence gives a finer region in it ("Aarhus, Denmark")."""
+    country is dropped where the same sentence gives a finer region in it ("Aarhus, Denmark").
+    ``lang``: the document's language (inflected names count in pl, cs, sk: "z Litwy")."""
     scores: dict[EntityRef, dict[EntityRef, float]] = {}
     about = _sentence_projects(sentences, projects)
     for sentence, target in zip(sentences, about, strict=True):
@@ -687,7 +701,7 @@ def partner_region_scores(
         found: dict[EntityRef, float] = {}
         elliptic = _elliptic_regions(sentence.text)
         for region in regions:
-            spans = find_mentions(region, sentence.text) or elliptic.get(region.ref.key, [])
+            spans = find_mentions(region, sentence.text, lang) or elliptic.get(region.ref.key, [])
             if spans:
                 found[region.ref] = _region_evidence(sentence.text, spans) * scope
         for ref in list(found):
@@ -734,8 +748,10 @@ def _link(
     organisations: Sequence[Entity],
     instruments: Sequence[Entity],
     region_scores: dict[EntityRef, float] | None = None,
+    lang: str | None = None,
 ) -> None:
-    """Partner regions, partners, lead partner, funding and budgets from the project's text."""
+    """Partner regions, partners, lead partner, funding and budgets from the project's text
+    (``lang``: the document's language, for inflected programme names)."""
     # a document about one project talks about it even where it does not name it
     single = len(projects) == 1
     own = [s for s in sentences if s.position in project.passages]
@@ -748,7 +764,7 @@ def _link(
         ):
             continue
         if _own_mentions(project, text) or (single and _DEFINITE_PROJECT.match(text)):
-            inst_spans = {inst.ref: find_mentions(inst, text) for inst in instruments}
+            inst_spans = {inst.ref: find_mentions(inst, text, lang) for inst in instruments}
             for inst in instruments:
                 # "Interreg" inside "the BSR Interreg programme" is the specific programme
                 spans = [sp for sp in inst_spans[inst.ref] if not any(

@@ -26,8 +26,9 @@ from ingest.extract.gazetteer import (
     region_free_text_names,
     resolve_region,
 )
+from ingest.extract.linking import case_stem, inflecting
 from ingest.extract.model import Entity
-from ingest.extract.text_utils import PhraseMatcher, Token, name_key, surface, tokenize
+from ingest.extract.text_utils import PhraseMatcher, Token, fold, name_key, surface, tokenize
 from kg.namespaces import RG
 
 _DIRECTIONS = (
@@ -42,6 +43,31 @@ _ELLIPSIS = re.compile(
 @cache
 def _matcher() -> PhraseMatcher[tuple[str, str]]:
     return PhraseMatcher((name, (name, key)) for name, key in region_free_text_names())
+
+
+def _stem_phrase(name: str, lang: str) -> str:
+    return " ".join(case_stem(t.key, lang) for t in tokenize(name))
+
+
+@cache
+def _case_matcher(lang: str) -> PhraseMatcher[tuple[str, str]]:
+    """Names by the stems of their words, for text whose names take case endings ("z Litwy",
+    "z Pomorza", "w Gdańsku"); names of five letters or more only."""
+    return PhraseMatcher((_stem_phrase(name, lang), (name, key)) for name, key in region_free_text_names()
+                         if sum(ch.isalpha() for ch in name) >= 5)
+
+
+def _case_mentions(text: str, tokens: list[Token], taken: list[tuple[int, int]],
+                   lang: str) -> list[tuple[int, int, list[tuple[str, str]]]]:
+    """Inflected mentions of names (token spans outside ``taken``), each capitalised like its name."""
+    stemmed = [Token(t.text, t.start, t.end, case_stem(t.key, lang)) for t in tokens]
+    out = []
+    for first, last, values in _case_matcher(lang).find(stemmed):
+        if any(first < e and s < last for s, e in taken):
+            continue
+        if _proper(text, tokens, first, values):
+            out.append((first, last, values))
+    return out
 
 
 def _proper(text: str, tokens: list[Token], first: int, values: list[tuple[str, str]]) -> bool:
@@ -102,8 +128,11 @@ _FUNCTION_WORDS = {"in", "i", "im", "en", "au", "aux", "from", "fra", "aus", "de
                    "the", "to", "til", "nach", "para", "across", "within", "outside", "for", "med", "with", "och"}
 
 
-def find_regions(passages: list[Passage]) -> list[Entity]:
-    """Regions mentioned in the passages, one entity per region, with country and NUTS code."""
+def find_regions(passages: list[Passage], lang: str | None = None) -> list[Entity]:
+    """Regions mentioned in the passages, one entity per region, with country and NUTS code.
+
+    ``lang`` is the document's language, for passages without one of their own; in languages
+    whose nouns take case endings (pl, cs, sk) inflected names count too ("z Litwy")."""
     matcher = _matcher()
     pending: list[tuple[Passage, str, list[str]]] = []  # ambiguous mentions, settled after the pass
     found: dict[str, Entity] = {}
@@ -145,8 +174,17 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
             ref = resolve_region(name)
             if ref is not None:
                 add(passage, name, ref.key)
-        for first, last, values in matcher.find(tokens):
+        spans = [(first, last, values, False) for first, last, values in matcher.find(tokens)]
+        text_lang = passage.lang if passage.lang and passage.lang != "und" else lang
+        if inflecting(text_lang):
+            spans += [(first, last, values, True) for first, last, values in
+                      _case_mentions(text, tokens, [(f, la) for f, la, _, _ in spans], text_lang or "")]
+        for first, last, values, inflected in spans:
+            # an inflected mention ("Litwy") stands for the name it inflects ("Litwa")
             name = surface(text, tokens, first, last)
+            if inflected:  # the name the written form extends ("Gdańsku": Gdańsk, not Gdański)
+                name = min((n for n, _ in values), key=lambda n: (not fold(name).startswith(fold(n)), -len(n)))
+                values = [v for v in values if v[0] == name]
             start = tokens[first].start
             if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
                 continue  # the tail of a compound: "Euro-Mediterranean area"
@@ -195,11 +233,13 @@ def find_regions(passages: list[Passage]) -> list[Entity]:
     return list(found.values())
 
 
-def regions_outside_names(regions: list[Entity], names: list[str], passages: list[Passage]) -> list[Entity]:
+def regions_outside_names(regions: list[Entity], names: list[str], passages: list[Passage],
+                          lang: str | None = None) -> list[Entity]:
     """The regions the text names as places, not only inside an organisation's name.
 
     "Oslo" in "Oslo Medtech" or "Pas-de-Calais" in "ADITEC Pas-de-Calais (...)" does not make the
-    region a region of the document; the organisation keeps its ``rg:locatedIn``."""
+    region a region of the document; the organisation keeps its ``rg:locatedIn``. A name ambiguous
+    between countries is settled again by the places alone (a region may come back)."""
     if not names:
         return regions
     # "Region Värmland", "La Région Bretagne": the authority of a region names that region as a place
@@ -213,8 +253,12 @@ def regions_outside_names(regions: list[Entity], names: list[str], passages: lis
     masker = re.compile(rf"(?<!\w)(?:{body})(?:[ \t]+[A-ZÀ-Þ][\w-]*(?=[ \t]*[^\s]))?(?:(?!\w)|(?=[¹²³⁰-⁹]))",
                         re.IGNORECASE)
     masked = [replace(p, text=masker.sub(lambda m: " " * len(m.group(0)), p.text)) for p in passages]
-    places = {e.ref.key for e in find_regions(masked)}
-    return [r for r in regions if r.ref.key in places]
+    outside = find_regions(masked, lang)
+    places = {e.ref.key for e in outside}
+    have = {r.ref.key for r in regions}
+    # a name ambiguous between countries is settled again by the places alone: "Interreg
+    # Vlaanderen-Nederland" or "POM Antwerpen" do not make "Limburg" Belgian
+    return [r for r in regions if r.ref.key in places] + [e for e in outside if e.ref.key not in have]
 
 
 def elliptic_names(text: str) -> list[tuple[str, tuple[int, int]]]:
