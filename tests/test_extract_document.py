@@ -167,3 +167,12 @@ def test_unseen_ambiguous_name_settled_by_places_outside_names() -> None:
     assert _partner_regions(nl, "crosstech") == {"NL41", "NL42", "BE21"}
     es = _unseen("u9_es_noticia.txt", "es")  # "Galicia y del Norte de Portugal", "en Vigo"
     assert _partner_regions(es, "retin") == {"ES11", "PT11"}
+
+
+def test_unseen_case_stories_partners_by_nationality() -> None:
+    en = _unseen("u14_en_case_stories.txt", "en")  # projects named only in a closing quotation
+    assert _partner_regions(en, "coldtrace") == {"FI", "SE", "EE"}
+    assert _partner_regions(en, "silverform") == {"DK", "NL"}
+    assert {"Sweden", "Estonia", "Netherlands"} <= _labels(en, "Region")
+    de = _unseen("u15_de_kurzmeldung.txt", "de")  # "ein dänisches und ein polnisches Unternehmen"
+    assert {"DK", "PL"} <= _partner_regions(de, "blueport")

@@ -30,3 +30,16 @@ def test_country_qualifier_and_negatives() -> None:
 def test_inflected_names_in_polish_text_only() -> None:
     assert keys("Partnerzy pochodzą z Pomorza, Litwy i Danii; warsztaty w Gdańsku.", "pl") == {"PL63", "LT", "DK"}
     assert keys("Partners from Litwy.", "en") == set()
+
+
+def test_nationality_adjectives_only_for_participants() -> None:
+    from ingest.extract.regions import demonym_mentions
+
+    def isos(text: str) -> list[str]:
+        return [iso for iso, _ in demonym_mentions(text)]
+
+    assert isos("joined forces with a Swedish and an Estonian company") == ["SE", "EE"]
+    assert isos("the German Medical Valley cluster") == ["DE"]
+    assert isos("ein dänisches und ein polnisches Unternehmen") == ["DK", "PL"]
+    assert isos("agencies – two Danish and one Dutch – developed") == ["DK", "NL"]
+    assert isos("the Danish and Swedish markets") == [] and isos("the Polish market") == []

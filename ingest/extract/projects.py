@@ -391,7 +391,8 @@ def find_projects(
     the other extractors found there.
 
     Also returns (as ``Organisation`` entities, after the projects) the organisations a
-    project page names in its fields that ``organisations`` does not hold.
+    project page names in its fields that ``organisations`` does not hold, and (as ``Region``
+    entities) partner countries named only by a nationality adjective ("a Danish company").
     """
     sentences = list(all_sentences(passages))
     cands: list[_Candidate] = []
@@ -446,7 +447,26 @@ def find_projects(
     for entity in entities:
         _link(entity, entities, sentences, regions, [*organisations, *new_organisations],
               instruments, region_scores.get(entity.ref), doc_lang)
-    return entities + new_organisations
+    return entities + new_organisations + _regions_by_nationality(entities, sentences, regions)
+
+
+def _regions_by_nationality(projects: Sequence[Entity], sentences: Sequence[Sentence],
+                            regions: Sequence[Entity]) -> list[Entity]:
+    """Region entities for the partner countries known only by a nationality adjective."""
+    try:
+        from ingest.extract.gazetteer import region_by_key
+        from ingest.extract.regions import region_entity
+    except ImportError:
+        return []
+    known = {r.ref for r in regions}
+    wanted = {v for p in projects for pred, v in p.attributes
+              if pred == RG.partnerRegion and isinstance(v, EntityRef) and v not in known}
+    out: dict[EntityRef, Entity] = {}
+    for sentence in sentences:
+        for ref in _demonym_regions(sentence.text):
+            if ref in wanted and (info := region_by_key(ref.key)) is not None:
+                out.setdefault(ref, region_entity(info)).passages.add(sentence.position)
+    return list(out.values())
 
 
 def _to_entity(proj: _Merged, lang: str | None) -> Entity:
@@ -633,6 +653,21 @@ def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]
     by_passage: dict[int, set[int]] = {}
     for sentence, here in zip(sentences, named, strict=True):
         by_passage.setdefault(sentence.position, set()).update(id(p) for p in here)
+    # a case story under its own heading is about the one project named only there and only in a
+    # quotation, even where the name comes last ("“Our membership in the SoundCare project ...”");
+    # a project the story names in its own prose ("funding ... for the X project") states its facts there
+    section = _sections(sentences)
+    sections_of: dict[int, set[int]] = {}
+    for sec, here in zip(section, named, strict=True):
+        for proj in here:
+            sections_of.setdefault(id(proj), set()).add(sec)
+    section_project: dict[int, Entity] = {}
+    quoted_only = {id(p) for p in projects if all(
+        s.text[:1] in "\"“„«‘'" for s, here in zip(sentences, named, strict=True) if p in here)}
+    for sec in set(section):
+        own = [p for p in projects if sections_of.get(id(p)) == {sec} and id(p) in quoted_only]
+        if len(own) == 1:
+            section_project[sec] = own[0]
     out: list[tuple[Entity, float] | None] = []
     last: list[Entity] = []  # projects in order of their last mention
     for sentence, here, other in zip(sentences, named, other_project, strict=True):
@@ -653,8 +688,11 @@ def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]
                         break
             if chosen is None:
                 ids = by_passage.get(sentence.position, set())
+                own_section = section_project.get(section[len(out)])
                 if len(ids) == 1:
                     chosen = (next(p for p in projects if id(p) in ids), 0.85)
+                elif own_section is not None:
+                    chosen = (own_section, 0.85)
                 elif main is not None:
                     chosen = (main, 0.85)
             out.append(chosen)
@@ -665,14 +703,42 @@ def _sentence_projects(sentences: Sequence[Sentence], projects: Sequence[Entity]
     return out
 
 
+def _is_heading(sentence: Sentence, following: Sentence | None) -> bool:
+    """A title line: short, capitalised, without closing punctuation, followed by a new sentence."""
+    text = sentence.text
+    return ("\n" not in text and 2 <= len(text.split()) <= 12 and text[:1].isupper()
+            and not re.search(r"[.!?:;,\"”’)]$", text) and not text.startswith(("(", "-", "•", "|"))
+            and (following is None or not following.text[:1].islower()))
+
+
+def _sections(sentences: Sequence[Sentence]) -> list[int]:
+    """The section of each sentence: a new one starts at every heading."""
+    out, current = [], 0
+    for i, sentence in enumerate(sentences):
+        if _is_heading(sentence, sentences[i + 1] if i + 1 < len(sentences) else None):
+            current += 1
+        out.append(current)
+    return out
+
+
+# a leading clause of time or circumstance: "After meeting at the X Conference in Berlin, ..."
+_SETTING_CLAUSE = re.compile(
+    r"^\W*(?:After|Before|Following|During|Since|Nach|Vor|Während|Seit|Efter|Før|Under|Après|Avant|Lors|Depuis|"
+    r"Na|Tras|Después|Antes|Durante|Dopo|Prima|Durante|Po|Przed|Podczas)\b[^,;:.]{0,160},"
+)
+
+
 def _region_evidence(text: str, spans: list[tuple[int, int]]) -> float:
     """How strongly a sentence says the region at ``spans`` takes part (0 for a target market)."""
     best = 0.0
+    setting = _SETTING_CLAUSE.match(text)
     for start, end in spans:
         before = text[max(0, start - 60):start]
         if _TARGET_BEFORE.search(before) or _TARGET_AFTER.match(text[end:end + 20]):
             continue
-        if _PARTICIPATION.search(text):
+        if setting and end <= setting.end():
+            best = max(best, 0.55)  # "After meeting at a conference in Berlin, ...": where, not who
+        elif _PARTICIPATION.search(text):
             best = max(best, 0.9)
         elif _EVENT.search(text) and _IN_BEFORE.search(text[max(0, start - 12):start]):
             best = max(best, 0.85)
@@ -704,17 +770,36 @@ def partner_region_scores(
             spans = find_mentions(region, sentence.text, lang) or elliptic.get(region.ref.key, [])
             if spans:
                 found[region.ref] = _region_evidence(sentence.text, spans) * scope
+        # participants by nationality: "a Swedish and an Estonian company" (0.85, 0.9 with a cue)
+        for ref, spans in _demonym_regions(sentence.text).items():
+            if _region_evidence(sentence.text, spans) > 0:  # not a market or a target
+                evidence = 0.9 if _PARTICIPATION.search(sentence.text) else 0.85
+                found[ref] = max(found.get(ref, 0.0), evidence * scope)
         for ref in list(found):
             info = _region_info(ref)
             if info is not None and info.level == 0 and any(
                 (other := _region_info(o)) is not None and o != ref and other.country_code == info.country_code
-                and found[o] > 0 for o in found
+                and found[o] >= min(found[ref], PARTNER_REGION_THRESHOLD) for o in found
             ):
                 del found[ref]
         have = scores.setdefault(project.ref, {})
         for ref, score in found.items():
             have[ref] = max(have.get(ref, 0.0), score)
     return scores
+
+
+def _demonym_regions(text: str) -> dict[EntityRef, list[tuple[int, int]]]:
+    """Countries whose nationality adjective describes participants in the text."""
+    try:
+        from ingest.extract.regions import country_region, demonym_mentions
+    except ImportError:
+        return {}
+    out: dict[EntityRef, list[tuple[int, int]]] = {}
+    for iso, span in demonym_mentions(text):
+        info = country_region(iso)
+        if info is not None:
+            out.setdefault(info.ref, []).append(span)
+    return out
 
 
 def _elliptic_regions(text: str) -> dict[str, list[tuple[int, int]]]:

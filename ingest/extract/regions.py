@@ -10,6 +10,7 @@ document or dropped.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import replace
 from functools import cache
 
@@ -18,6 +19,7 @@ from rdflib import Literal
 from ingest.document import Passage
 from ingest.extract.gazetteer import (
     GENERIC_NAMES,
+    ONTOLOGY_DIR,
     SHORT_NAMES,
     RegionInfo,
     iso_country,
@@ -144,15 +146,7 @@ def find_regions(passages: list[Passage], lang: str | None = None) -> list[Entit
             return
         ent = found.get(key)
         if ent is None:
-            ent = Entity(ref=info.ref, label=info.pref_label, lang=None)
-            if info.country_code:
-                ent.add(RG.countryCode, Literal(info.country_code))
-            if info.nuts_code:
-                ent.add(RG.nutsCode, Literal(info.nuts_code))
-            for text, lang in info.labels:
-                if text != ent.label and (text, lang) not in ent.alt_labels:
-                    ent.alt_labels.append((text, lang))
-            found[key] = ent
+            ent = found[key] = region_entity(info)
         ent.passages.add(passage.position)
         mentions[key] = mentions.get(key, 0) + 1
         lang = passage.lang if passage.lang and passage.lang != "und" else None
@@ -277,3 +271,90 @@ def _ellipsis_names(text: str) -> list[str]:
         direction, hyphen, head = m.group(1), m.group(2), m.group(3)
         out.append(f"{direction}{'-' if hyphen else ' '}{head}")
     return out
+
+
+# --- nationality adjectives ("a Danish and a German company") --------------------------------------
+
+DEMONYMS_FILE = ONTOLOGY_DIR / "gazetteer" / "demonyms.toml"
+#: adjective endings added to the base forms of demonyms.toml, per language
+_ADJECTIVE_ENDINGS = {"de": ("", "e", "er", "en", "em", "es"), "da": ("", "e"), "nb": ("", "e"), "no": ("", "e"),
+                      "sv": ("", "a"), "nl": ("", "e"), "fr": ("", "e", "s", "es"), "es": ("", "s", "es")}
+_POLISH_ADJECTIVE = ("i", "a", "ie", "iego", "iej", "im", "ich", "imi", "ą", "iemu")
+#: nouns of participants that a nationality adjective can describe (word starts, any corpus language)
+_PARTICIPANT_HEAD = (
+    r"partner|compan|firm|SME|business|enterprise|cluster|organi[sz]ation|universit|institut|agenc|"
+    r"municipalit|team|participant|start-?up|manufacturer|producer|supplier|designer|entrepreneur|"
+    r"virksomhed|klynge|kluster|företag|bedrift|selskab|bolag|Unternehmen|Firm|Hochschule|Universität|"
+    r"KMU|Betrieb|bedrij|kmo|universiteit|entreprise|PME|partenaire|pôle|société|université|empresa|pyme|"
+    r"socio|universidad|clúster|impres|aziend|PMI|università|przedsiębior|uczel|klast|spółk"
+)
+_COORDINATION = r"(?:\s*(?:,|and|og|und|et|en|och|y|e|oraz|i)\s+(?:an?|one|two|three|ein\w*|en|et|ett|un|une|uno|una|jeden|jedna|\d+)?\s*)"
+
+
+@cache
+def _demonyms() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every nationality adjective, and folded form -> ISO country code.
+    Capitalised forms (English, Dutch) match only as written; the others in any case."""
+    data = tomllib.loads(DEMONYMS_FILE.read_text(encoding="utf-8")) if DEMONYMS_FILE.exists() else {}
+    forms: dict[str, str] = {}
+    written: set[str] = set()
+    for iso, per_lang in data.items():
+        for lang, values in per_lang.items():
+            for value in values:
+                if lang == "pl" and value.endswith("i"):
+                    variants = [value[:-1] + e for e in _POLISH_ADJECTIVE]
+                else:
+                    variants = [value + e for e in _ADJECTIVE_ENDINGS.get(lang, ("",))]
+                for variant in variants:
+                    forms.setdefault(variant.lower(), iso)
+                    written.add(variant)
+    alternatives = [re.escape(f) if f[:1].isupper() else f"(?i:{re.escape(f)})"
+                    for f in sorted(written, key=len, reverse=True)]
+    body = "|".join(alternatives) or "(?!)"
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])"), forms
+
+
+def demonym_mentions(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """(ISO country, span) of nationality adjectives that describe participants: "a Swedish and an
+    Estonian company", "the Finnish cluster Arctic Food Tech", "the German Medical Valley cluster",
+    "ein dänisches Unternehmen", "agencies – two Danish and one Dutch –". Not "the Chinese market"."""
+    pattern, forms = _demonyms()
+    found = list(pattern.finditer(text))
+    out: list[tuple[str, tuple[int, int]]] = []
+    for m in found:
+        rest = text[m.end():m.end() + 120]
+        # skip the other adjectives of a coordination: "a Swedish and an Estonian company"
+        while True:
+            nxt = re.match(_COORDINATION, rest)
+            other = pattern.match(rest[nxt.end():]) if nxt else None
+            if other is None:
+                break
+            rest = rest[nxt.end() + other.end():]  # type: ignore[union-attr]
+        head_after = re.match(rf"\s+(?:[\w-]+\s+){{0,2}}?(?:{_PARTICIPANT_HEAD})", rest)
+        named = m.group(0)[:1].isupper() and re.match(r"\s+(?:[A-ZÀ-Þ][\w&-]*\s*){1,4}", rest)
+        head_before = re.search(rf"(?:{_PARTICIPANT_HEAD})\w*\s*[–—(:-]\s*(?:[\w-]+\s+){{0,4}}$",
+                                text[max(0, m.start() - 80):m.start()])
+        if head_after or named or head_before:
+            iso = forms.get(m.group(0).lower())
+            if iso:
+                out.append((iso, (m.start(), m.end())))
+    return out
+
+
+def country_region(iso: str) -> RegionInfo | None:
+    """The region of a country, by ISO 3166-1 alpha-2 code (NUTS level 0 where the country has one)."""
+    nuts = {"GR": "EL", "GB": "UK"}.get(iso, iso)
+    return region_by_key(nuts) or region_by_key(f"country-{iso.lower()}")
+
+
+def region_entity(info: RegionInfo) -> Entity:
+    """A new region entity with its gazetteer labels, country and NUTS code."""
+    ent = Entity(ref=info.ref, label=info.pref_label, lang=None)
+    if info.country_code:
+        ent.add(RG.countryCode, Literal(info.country_code))
+    if info.nuts_code:
+        ent.add(RG.nutsCode, Literal(info.nuts_code))
+    for text, lang in info.labels:
+        if text != ent.label and (text, lang) not in ent.alt_labels:
+            ent.alt_labels.append((text, lang))
+    return ent
