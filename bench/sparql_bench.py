@@ -1,7 +1,10 @@
 """SPARQL speed on a synthetic graph of the contract's shape: regiograph's store vs rdflib in memory.
 
 Generates projects, regions, instruments (with skos:broader), practices, documents and passages
-with multilingual labels as N-Quads (one named graph per document), bulk-loads them into an
+with multilingual labels as N-Quads (one named graph per document), plus the derived graph the
+ingest would write for them (region pairs as ``rg:Cooperation`` nodes, ``rg:cooperatesWith``,
+``rg:practiceCountry``), computed from the generated projects by the ingest's own functions;
+``--triples`` counts the quads before that graph. It bulk-loads them into an
 on-disk Oxigraph store, and times example-style queries (p50/p95 over repetitions, wall clock
 and the CPU time of the querying thread) through ``kg.store.GraphStore.query`` — the path the
 CLI, app and endpoint workers use. The whole-graph aggregations that have an example in the
@@ -15,7 +18,9 @@ CPU time is reported beside wall time because the bench machine is shared: with 
 above the number of cores, wall time is mostly waiting for a core.
 
     .venv/bin/python bench/sparql_bench.py --triples 1000000 --rdflib
-    .venv/bin/python bench/sparql_bench.py --triples 10000000
+    .venv/bin/python bench/sparql_bench.py --triples 10000000 --workdir W    # keeps the store in W
+    .venv/bin/python bench/sparql_bench.py --triples 10000000 --workdir W --reuse-store --only NAME,NAME
+    .venv/bin/python bench/sparql_bench.py --triples 1000000 --time-derive   # also time the ingest's derive step
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +50,7 @@ PROV = "http://www.w3.org/ns/prov#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 NUTS = "http://data.europa.eu/nuts/code/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-TRIPLES_PER_PROJECT = 31  # measured on the generator below
+TRIPLES_PER_PROJECT = 31  # measured on the generator below, before the derived graph
 WALL_PER_CPU = 20  # an rdflib run gets this much wall time per second of its CPU cap (shared machine)
 
 PREFIXES = f"""PREFIX rg: <{RG}>
@@ -59,13 +65,16 @@ LANGS = ("en", "de", "fr", "da", "pl")
 COUNTRIES = ("DK", "DE", "FR", "BE", "NL", "PL", "SE", "FI", "UK", "AT", "IE", "ES")
 
 
-def generate(path: Path, n_projects: int, seed: int = 7) -> int:
-    """Write the synthetic dataset as N-Quads; returns the number of quads."""
+def generate(path: Path, n_projects: int, seed: int = 7) -> tuple[int, int]:
+    """Write the synthetic dataset as N-Quads; returns (quads, of which in the derived graph)."""
     rnd = random.Random(seed)
     n_regions = max(50, n_projects // 200)
     n_instruments = 60
     n_practice_types = 20
     count = 0
+    partner_rows: list[tuple[str, str]] = []  # (project, region), for the derived graph
+    practice_rows: list[tuple[str, str]] = []  # (practice, a partner region of its project)
+    region_countries: dict[str, list[str]] = {}
     with path.open("w", encoding="utf-8") as out:
         w = out.write
         onto = f"<{ID}graph/ontology>"
@@ -87,6 +96,7 @@ def generate(path: Path, n_projects: int, seed: int = 7) -> int:
             w(f'{reg} <{SKOS}prefLabel> "Region {r} {rnd.choice(WORDS)}"@en {onto} .\n')
             w(f'{reg} <{SKOS}altLabel> "Regionen {r}"@da {onto} .\n')
             w(f'{reg} <{RG}countryCode> "{COUNTRIES[r % len(COUNTRIES)]}" {onto} .\n')
+            region_countries[reg[1:-1]] = [COUNTRIES[r % len(COUNTRIES)]]
             w(f'{reg} <{RG}nutsCode> "R{r:05d}" {onto} .\n')
             count += 5
         per_doc = 10
@@ -110,9 +120,11 @@ def generate(path: Path, n_projects: int, seed: int = 7) -> int:
             w(f"{proj} <{RG}fundedBy> <{ID}instrument/i{rnd.randrange(n_instruments)}> {g} .\n")
             w(f'{proj} <{RG}budgetEUR> "{rnd.randrange(10_000, 5_000_000)}"^^<{XSD}decimal> {g} .\n')
             count += 6
-            for r in rnd.sample(range(n_regions), rnd.randint(2, 5)):
-                w(f"{proj} <{RG}partnerRegion> <{NUTS}R{r:05d}> {g} .\n")
+            regions = [f"{NUTS}R{r:05d}" for r in rnd.sample(range(n_regions), rnd.randint(2, 5))]
+            for region in regions:
+                w(f"{proj} <{RG}partnerRegion> <{region}> {g} .\n")
                 count += 1
+                partner_rows.append((proj[1:-1], region))
             passages = []
             for k in range(2):
                 pas = f"<{ID}passage/p{p}-{k}>"
@@ -131,6 +143,28 @@ def generate(path: Path, n_projects: int, seed: int = 7) -> int:
                 w(f"{pr} <{RG}practiceType> <{ID}practice-type/t{rnd.randrange(n_practice_types)}> {g} .\n")
                 w(f"{pr} <{RG}mentionedIn> {passages[k]} {g} .\n")
                 count += 5
+                practice_rows.extend((pr[1:-1], region) for region in regions)
+        derived = write_derived(w, partner_rows, practice_rows, region_countries)
+    return count + derived, derived
+
+
+def write_derived(
+    w: Callable[[str], object], partner_rows: list[tuple[str, str]], practice_rows: list[tuple[str, str]],
+    region_countries: dict[str, list[str]],
+) -> int:
+    """The derived graph, computed from the generated projects by the ingest's own functions
+    (``kg.queries.region_pairs``, ``practice_countries``, ``kg.writer.derived_ntriples``)."""
+    from kg.namespaces import DERIVED_GRAPH
+    from kg.queries import practice_countries, region_pairs
+    from kg.writer import derived_ntriples
+
+    graph = f"<{DERIVED_GRAPH}> .\n"
+    count = 0
+    countries = practice_countries(practice_rows, region_countries)
+    for chunk in derived_ntriples(region_pairs(partner_rows), countries, ID):
+        for line in chunk.splitlines():
+            w(line[:-1] + graph)  # "s p o ." → "s p o <derived> ."
+            count += 1
     return count
 
 
@@ -195,20 +229,21 @@ def du_mb(path: Path) -> float:
     return int(subprocess.check_output(["du", "-sk", str(path)]).split()[0]) / 1024
 
 
-def bench_regiograph(nq: Path, store_dir: Path, qs: dict[str, tuple[str, str]], reps: int) -> dict[str, Any]:
+def bench_regiograph(nq: Path, store_dir: Path, qs: dict[str, tuple[str, str]], reps: int, load: bool = True) -> dict[str, Any]:
     import pyoxigraph as ox
 
     from kg.store import GraphStore
 
-    started = time.perf_counter()
-    store = ox.Store(str(store_dir))
-    store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-    store.optimize()
-    store.flush()
-    load_s = time.perf_counter() - started
-    del store
+    started, c = time.perf_counter(), time.process_time()
+    if load:
+        store = ox.Store(str(store_dir))
+        store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+        store.optimize()
+        store.flush()
+        del store
+    load_s, load_cpu_s = time.perf_counter() - started, time.process_time() - c
     graph = GraphStore(ox.Store.read_only(str(store_dir)), read_only=True, path=store_dir)
-    out: dict[str, Any] = {"load_s": load_s, "disk_mb": du_mb(store_dir), "triples": graph.triple_count(), "queries": {}}
+    out: dict[str, Any] = {"load_s": load_s, "load_cpu_s": load_cpu_s, "load_average_after_load": load_average(), "disk_mb": du_mb(store_dir), "triples": graph.triple_count(), "queries": {}}
     for name, (kind, text) in qs.items():
         n = reps if kind != "aggregation" else max(3, reps // 4)
         t = time.perf_counter()
@@ -231,6 +266,23 @@ def bench_regiograph(nq: Path, store_dir: Path, qs: dict[str, tuple[str, str]], 
               f"rows {rows}  (load {q['load_average']})", flush=True)
     out["rss_mb"] = rss_mb()
     out["peak_rss_mb"] = rss_mb(field="VmHWM")
+    return out
+
+
+def time_derive(store_dir: Path) -> dict[str, Any]:
+    """Run the ingest's derive step (``kg.queries.derive_cooperation``) on the loaded store once."""
+    import pyoxigraph as ox
+
+    from kg.queries import derive_cooperation
+    from kg.store import GraphStore
+
+    graph = GraphStore(ox.Store(str(store_dir)), read_only=False, path=store_dir)
+    t, c = time.perf_counter(), time.process_time()
+    pairs = derive_cooperation(graph)
+    out = {"wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "pairs": pairs, "load_average": load_average(),
+           "peak_rss_mb": rss_mb(field="VmHWM")}
+    print(f"derive_cooperation: {pairs:,} pairs in {out['wall_s']:.1f} s ({out['cpu_s']:.1f} s CPU; load {out['load_average']})", flush=True)
+    graph.close()
     return out
 
 
@@ -320,7 +372,9 @@ def main() -> None:
     ap.add_argument("--rdflib-reps", type=int, default=3)
     ap.add_argument("--memory-cap", type=float, default=120.0, help="CPU seconds per in-memory query run (then stopped)")
     ap.add_argument("--only", default="", help="comma-separated query names to run (default: all)")
+    ap.add_argument("--time-derive", action="store_true", help="after the queries, time the ingest's derive step on the store")
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--reuse-store", action="store_true", help="with --workdir: query the store an earlier run loaded there")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args()
 
@@ -328,19 +382,34 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     n_projects = max(100, args.triples // TRIPLES_PER_PROJECT)
     nq = work / "data.nq"
-    t = time.perf_counter()
-    quads = generate(nq, n_projects)
-    gen_s = time.perf_counter() - t
-    print(f"generated {quads:,} quads ({n_projects:,} projects) in {gen_s:.1f} s: {nq} ({nq.stat().st_size / 1e6:.0f} MB)", flush=True)
+    store_dir = work / "store"
+    meta = work / "generated.json"
+    reuse = args.reuse_store and meta.exists() and store_dir.is_dir()
+    if reuse:  # the store of an earlier run with the same --workdir: only the queries run again
+        generated = json.loads(meta.read_text())
+        if generated["projects"] != n_projects:
+            ap.error(f"{store_dir} holds {generated['projects']:,} projects, not {n_projects:,}")
+        print(f"reusing {store_dir}: {generated['quads']:,} quads ({generated['derived_quads']:,} of them derived)", flush=True)
+    else:
+        t, c = time.perf_counter(), time.process_time()
+        quads, derived = generate(nq, n_projects)
+        gen_s, gen_cpu_s = time.perf_counter() - t, time.process_time() - c
+        generated = {"quads": quads, "derived_quads": derived, "projects": n_projects, "generate_s": gen_s, "generate_cpu_s": gen_cpu_s}
+        print(f"generated {quads:,} quads ({derived:,} of them derived; {n_projects:,} projects) in {gen_s:.1f} s "
+              f"({gen_cpu_s:.1f} s CPU): {nq} ({nq.stat().st_size / 1e6:.0f} MB)", flush=True)
+        shutil.rmtree(store_dir, ignore_errors=True)
+        meta.unlink(missing_ok=True)
     qs = queries(n_projects, max(50, n_projects // 200))
     if args.only:
         qs = {name: q for name, q in qs.items() if name in args.only.split(",")}
-    store_dir = work / "store"
-    shutil.rmtree(store_dir, ignore_errors=True)
-    report: dict[str, Any] = {"quads": quads, "projects": n_projects, "generate_s": gen_s, "load_average_start": load_average()}
-    report["regiograph"] = bench_regiograph(nq, store_dir, qs, args.reps)
+    report: dict[str, Any] = {**generated, "reused_store": reuse, "load_average_start": load_average()}
+    report["regiograph"] = bench_regiograph(nq, store_dir, qs, args.reps, load=not reuse)
+    meta.write_text(json.dumps(generated))
     r = report["regiograph"]
-    print(f"regiograph: load {r['load_s']:.1f} s, disk {r['disk_mb']:.0f} MB, RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB)", flush=True)
+    print(f"regiograph: load {r['load_s']:.1f} s ({r['load_cpu_s']:.1f} s CPU), disk {r['disk_mb']:.0f} MB, "
+          f"RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB)", flush=True)
+    if args.time_derive:
+        report["derive"] = time_derive(store_dir)
     if args.rdflib:
         report["rdflib"] = bench_rdflib(nq, qs, args.rdflib_reps, args.memory_cap)
         report["speedup"] = {}

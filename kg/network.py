@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rdflib import Literal, URIRef
 
+from kg.queries import RegionPair, region_pairs
 from kg.store import GraphStore
 from regiograph.errors import RegiographError
 
@@ -33,23 +34,40 @@ def region_network(store: GraphStore) -> nx.Graph:
     )
     for r in rows:
         g.add_node(str(r["r"]), label=str(r["label"] or r["r"]), country=str(r["country"] or ""), nuts=str(r["nuts"] or ""))
-    rows = store.select(
-        """SELECT ?a ?b ?p (SAMPLE(?pl) AS ?plabel) (GROUP_CONCAT(DISTINCT ?inst; separator=" ") AS ?insts) WHERE {
-             ?p a rg:Project ; rg:partnerRegion ?a, ?b .
-             FILTER(STR(?a) < STR(?b))
+    for pair in _region_pairs(store):
+        g.add_edge(pair.region_a, pair.region_b, weight=pair.shared_projects, projects=dict.fromkeys(pair.projects, ""), instruments=set())
+    projects: dict[str, tuple[str, set[str]]] = {}
+    for r in store.select(
+        """SELECT ?p (SAMPLE(?pl) AS ?plabel) (GROUP_CONCAT(DISTINCT ?inst; separator=" ") AS ?insts) WHERE {
+             { SELECT DISTINCT ?p WHERE { ?p rg:partnerRegion ?r } }
              OPTIONAL { ?p skos:prefLabel ?pl }
              OPTIONAL { ?p rg:fundedBy ?inst }
-           } GROUP BY ?a ?b ?p"""
-    )
-    for r in rows:
-        a, b = str(r["a"]), str(r["b"])
-        if not g.has_edge(a, b):
-            g.add_edge(a, b, weight=0, projects={}, instruments=set())
-        edge = g.edges[a, b]
-        edge["projects"][str(r["p"])] = str(r["plabel"] or r["p"])
-        edge["weight"] = len(edge["projects"])
-        edge["instruments"] |= set(str(r["insts"] or "").split())
+           } GROUP BY ?p"""
+    ):
+        projects[str(r["p"])] = (str(r["plabel"] or r["p"]), set(str(r["insts"] or "").split()))
+    for _, _, edge in g.edges(data=True):
+        for iri in edge["projects"]:
+            label, instruments = projects.get(iri, (iri, set()))
+            edge["projects"][iri] = label
+            edge["instruments"] |= instruments
     return g
+
+
+def _region_pairs(store: GraphStore) -> list[RegionPair]:
+    """The region pairs the ingest derived (``rg:Cooperation``), or, in a graph derived before
+    they existed, the pairs computed from the projects' partner regions."""
+    rows = store.select(
+        """SELECT ?a ?b ?p WHERE {
+             ?pair a rg:Cooperation ; rg:region ?a, ?b ; rg:viaProject ?p . FILTER(STR(?a) < STR(?b))
+           }"""
+    )
+    if rows:
+        shared: dict[tuple[str, str], set[str]] = {}
+        for r in rows:
+            shared.setdefault((str(r["a"]), str(r["b"])), set()).add(str(r["p"]))
+        return [RegionPair(a, b, tuple(sorted(ps))) for (a, b), ps in sorted(shared.items())]
+    rows = store.select("SELECT DISTINCT ?p ?r WHERE { ?p a rg:Project ; rg:partnerRegion ?r }")
+    return region_pairs((str(r["p"]), str(r["r"])) for r in rows)
 
 
 def find_region(store: GraphStore, name: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from rdflib import Literal, URIRef
 
@@ -29,25 +31,110 @@ def documents_by_source_path(store: GraphStore) -> dict[str, list[tuple[str, str
     return out
 
 
+@dataclass(frozen=True)
+class RegionPair:
+    """Two regions that share projects: ``region_a`` < ``region_b`` as IRI strings."""
+
+    region_a: str
+    region_b: str
+    projects: tuple[str, ...]  # sorted IRIs
+
+    @property
+    def shared_projects(self) -> int:
+        return len(self.projects)
+
+
+def region_pairs(partner_regions: Iterable[tuple[str, str]]) -> list[RegionPair]:
+    """(project, region) rows → every unordered pair of regions sharing a project, with the projects.
+
+    The one definition of the cooperation network: the ingest's derive step, the networkx view
+    of an unmaterialised graph and the SPARQL benchmark's generator all call it.
+    """
+    by_project: dict[str, set[str]] = {}
+    for project, region in partner_regions:
+        by_project.setdefault(project, set()).add(region)
+    shared: dict[tuple[str, str], list[str]] = {}
+    for project, regions in by_project.items():
+        for pair in combinations(sorted(regions), 2):
+            shared.setdefault(pair, []).append(project)
+    return [RegionPair(a, b, tuple(sorted(projects))) for (a, b), projects in sorted(shared.items())]
+
+
+def practice_countries(
+    practice_regions: Iterable[tuple[str, str]], region_countries: Mapping[str, Iterable[str]]
+) -> dict[str, list[str]]:
+    """(practice, region) rows → each practice's countries (sorted ISO codes of those regions).
+
+    A practice's regions are those it is located in and its projects' partner regions; a region
+    without a country code adds nothing.
+    """
+    countries: dict[str, set[str]] = {}
+    for practice, region in practice_regions:
+        codes = region_countries.get(region, ())
+        if codes:
+            countries.setdefault(practice, set()).update(codes)
+    return {practice: sorted(codes) for practice, codes in sorted(countries.items())}
+
+
 def derive_cooperation(store: GraphStore) -> int:
-    """Rebuild the derived graph of ``rg:cooperatesWith``; returns the number of region pairs."""
-    from kg.writer import cooperation_triples, to_ntriples
+    """Rebuild the derived graph; returns the number of region pairs.
+
+    It holds ``rg:cooperatesWith`` (symmetric), one ``rg:Cooperation`` per region pair with its
+    shared projects, and ``rg:practiceCountry`` for each practice: the facts whole-graph
+    aggregations read instead of joining partner regions at query time (docs/sparql.md).
+    """
+    from kg.writer import derived_ntriples
 
     # Each pattern in its own subquery: Oxigraph then hash-joins whole scans (not one index
-    # look-up per row), and the string comparison runs once per distinct pair, not per project.
-    rows = store.select(
-        """SELECT ?a ?b WHERE {
-             { SELECT DISTINCT ?a ?b WHERE {
-                 { SELECT ?p WHERE { ?p a rg:Project } }
-                 { SELECT ?p ?a WHERE { ?p rg:partnerRegion ?a } }
-                 { SELECT ?p ?b WHERE { ?p rg:partnerRegion ?b } }
-             } }
-             FILTER(STR(?a) < STR(?b))
+    # look-up per row); pairs and countries are then grouped here, once per ingest.
+    partner_rows = store.select(
+        """SELECT DISTINCT ?p ?r WHERE {
+             { SELECT ?p WHERE { ?p a rg:Project } }
+             { SELECT ?p ?r WHERE { ?p rg:partnerRegion ?r } }
            }"""
     )
-    pairs = [(URIRef(str(r["a"])), URIRef(str(r["b"]))) for r in rows]
-    store.replace_graph(URIRef(str(DERIVED_GRAPH)), to_ntriples(cooperation_triples(pairs)))
+    pairs = region_pairs((str(row["p"]), str(row["r"])) for row in partner_rows)
+    practice_rows = store.select(
+        """SELECT DISTINCT ?practice ?region WHERE {
+             { SELECT ?practice WHERE { ?practice a rg:Practice } }
+             { SELECT ?practice ?region WHERE { ?practice rg:locatedIn ?region } }
+             UNION
+             { SELECT ?practice ?region WHERE {
+                 { SELECT ?project ?practice WHERE { ?project rg:hasPractice ?practice } }
+                 { SELECT ?project ?region WHERE { ?project rg:partnerRegion ?region } }
+             } }
+           }"""
+    )
+    country_rows = store.select("SELECT DISTINCT ?region ?country WHERE { ?region rg:countryCode ?country }")
+    region_countries: dict[str, list[str]] = {}
+    for row in country_rows:
+        region_countries.setdefault(str(row["region"]), []).append(str(row["country"]))
+    countries = practice_countries(((str(r["practice"]), str(r["region"])) for r in practice_rows), region_countries)
+    _update_derived_graph(store, "".join(derived_ntriples(pairs, countries)))
     return len(pairs)
+
+
+def _update_derived_graph(store: GraphStore, ntriples: str) -> None:
+    """Make the derived graph hold exactly these triples.
+
+    On the embedded store only the triples that changed are removed and added: an ingest changes
+    few pairs, while dropping and reloading a graph of 440k triples costs Oxigraph over a minute
+    (docs/benchmarks.md). Another kind of store gets the graph replaced.
+    """
+    import pyoxigraph as ox
+
+    graph = URIRef(str(DERIVED_GRAPH))
+    if not isinstance(store, GraphStore) or store.read_only:
+        store.replace_graph(graph, ntriples)  # a remote store; a read-only one refuses here
+        return
+    name = ox.NamedNode(str(graph))
+    wanted = {ox.Quad(t.subject, t.predicate, t.object, name) for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)}
+    present = set(store.oxigraph.quads_for_pattern(None, None, None, name))
+    for quad in present - wanted:  # 12-50 µs each; DROP GRAPH + MOVE GRAPH take ~160 µs a triple
+        store.oxigraph.remove(quad)
+    store.oxigraph.extend(wanted - present)
+    if not store.oxigraph.contains_named_graph(name):
+        store.oxigraph.add_graph(name)
 
 
 @dataclass
@@ -89,7 +176,7 @@ def stats(store: GraphStore) -> Stats:
             {"c": URIRef(f"https://w3id.org/regiograph/ontology#{cls}")},
         )
         s.entities[cls] = _int(rows[0]["n"]) if rows else 0
-    rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?a rg:cooperatesWith ?b FILTER(STR(?a) < STR(?b)) }")
+    rows = store.select("SELECT (COUNT(?pair) AS ?n) WHERE { ?pair a rg:Cooperation }")
     s.region_links = _int(rows[0]["n"]) if rows else 0
     return s
 

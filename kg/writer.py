@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 
@@ -26,6 +27,9 @@ from kg.namespaces import (
     SKOS,
     XSD,
 )
+
+if TYPE_CHECKING:
+    from kg.queries import RegionPair
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 
@@ -207,16 +211,46 @@ def to_ntriples(graph: Graph) -> str:
     return graph.serialize(format="nt")
 
 
-def cooperation_triples(pairs: Iterable[tuple[URIRef, URIRef]]) -> Graph:
-    """The derived graph: symmetric ``rg:cooperatesWith`` between regions sharing a project."""
-    g = Graph()
-    g.add((DERIVED_GRAPH, RDF.type, PROV.Entity))
-    g.add((DERIVED_GRAPH, RDFS.comment, Literal("Derived: regions that share at least one project.", lang="en")))
-    for a, b in pairs:
-        if a != b:
-            g.add((a, RG.cooperatesWith, b))
-            g.add((b, RG.cooperatesWith, a))
-    return g
+def cooperation_iri(region_a: str, region_b: str, base: str = str(RGID)) -> URIRef:
+    """The IRI of the cooperation between two regions: the same whichever order they are given."""
+    import hashlib
+
+    first, second = sorted((region_a, region_b))
+    return URIRef(f"{base}cooperation/{hashlib.sha1(f'{first} {second}'.encode()).hexdigest()[:16]}")
+
+
+def _nt_string(text: str) -> str:
+    """An N-Triples plain literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def derived_ntriples(
+    pairs: Iterable[RegionPair], practice_countries: Mapping[str, Iterable[str]], base: str = str(RGID)
+) -> Iterator[str]:
+    """N-Triples lines of the derived graph (``DERIVED_GRAPH``).
+
+    For each region pair: ``rg:cooperatesWith`` both ways, and an ``rg:Cooperation`` node with
+    its two ``rg:region``s, ``rg:sharedProjects`` and one ``rg:viaProject`` per shared project.
+    For each practice: one ``rg:practiceCountry`` per country of its regions. Written as text,
+    not through rdflib, because a large graph has millions of pairs.
+    """
+    graph, rg = f"<{DERIVED_GRAPH}>", str(RG)
+    yield f"{graph} <{RDF.type}> <{PROV.Entity}> .\n"
+    yield f'{graph} <{RDFS.comment}> "Derived: regions that share projects, and the countries of practices."@en .\n'
+    for pair in pairs:
+        a, b = f"<{pair.region_a}>", f"<{pair.region_b}>"
+        if a == b:
+            continue
+        node = f"<{cooperation_iri(pair.region_a, pair.region_b, base)}>"
+        yield f"{a} <{rg}cooperatesWith> {b} .\n{b} <{rg}cooperatesWith> {a} .\n"
+        yield f"{node} <{RDF.type}> <{rg}Cooperation> .\n{node} <{rg}region> {a} .\n{node} <{rg}region> {b} .\n"
+        yield f'{node} <{rg}sharedProjects> "{len(pair.projects)}"^^<{XSD.integer}> .\n'
+        for project in pair.projects:
+            yield f"{node} <{rg}viaProject> <{project}> .\n"
+    for practice, countries in practice_countries.items():
+        for code in countries:
+            yield f"<{practice}> <{rg}practiceCountry> {_nt_string(code)} .\n"
 
 
 __all__ = [
@@ -224,7 +258,8 @@ __all__ = [
     "KIND_TYPES",
     "ORG",
     "OWL",
-    "cooperation_triples",
+    "cooperation_iri",
+    "derived_ntriples",
     "document_graph",
     "document_iri",
     "entity_iri",

@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from rdflib import Literal
+
 from ingest.pipeline import ingest, remove
 from kg.queries import stats
-from kg.store import DataDir
+from kg.store import DataDir, GraphStore
 from regiograph.settings import Settings, load_settings
 from tests.conftest import REPO, require_seeds
 
@@ -113,3 +115,115 @@ def test_killed_ingest_leaves_previous_generation_usable(tmp_path: Path) -> None
     report = ingest([bulk], settings, build_index=False)  # the next ingest completes the work
     assert not report.failed
     assert stats(data.open_reader()).documents == before.documents + 150
+
+
+def _pairs_from_partner_regions(store: GraphStore) -> dict[tuple[str, str], set[str]]:
+    """Region pairs computed at query time from the projects' partner regions (the definition)."""
+    rows = store.select(
+        """SELECT DISTINCT ?a ?b ?p WHERE { ?p a rg:Project ; rg:partnerRegion ?a, ?b . FILTER(STR(?a) < STR(?b)) }"""
+    )
+    pairs: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        pairs.setdefault((str(r["a"]), str(r["b"])), set()).add(str(r["p"]))
+    return pairs
+
+
+def _materialised_pairs(store: GraphStore) -> dict[tuple[str, str], set[str]]:
+    """The rg:Cooperation nodes of the derived graph; checks each node's count and IRI on the way."""
+    from kg.namespaces import DERIVED_GRAPH
+    from kg.writer import cooperation_iri
+
+    rows = store.select(
+        """SELECT ?c ?a ?b ?n ?p WHERE { GRAPH ?g {
+             ?c a rg:Cooperation ; rg:region ?a, ?b ; rg:sharedProjects ?n ; rg:viaProject ?p .
+             FILTER(STR(?a) < STR(?b)) } }""",
+        {"g": DERIVED_GRAPH},
+    )
+    pairs: dict[tuple[str, str], set[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (str(r["a"]), str(r["b"]))
+        assert str(r["c"]) == str(cooperation_iri(*key)) == str(cooperation_iri(key[1], key[0]))
+        pairs.setdefault(key, set()).add(str(r["p"]))
+        counts[key] = int(str(r["n"]))
+    assert counts == {key: len(projects) for key, projects in pairs.items()}
+    nodes = store.select("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a rg:Cooperation }")
+    assert int(str(nodes[0]["n"])) == len(pairs)  # no node without its two regions and projects
+    links = store.select("SELECT ?a ?b WHERE { ?a rg:cooperatesWith ?b }")
+    assert {(str(r["a"]), str(r["b"])) for r in links} == {*pairs, *((b, a) for a, b in pairs)}
+    return pairs
+
+
+def _practice_countries(store: GraphStore, derived: bool) -> set[tuple[str, str]]:
+    """(practice, country): as derived (rg:practiceCountry), or joined at query time."""
+    if derived:
+        rows = store.select("SELECT DISTINCT ?practice ?country WHERE { ?practice rg:practiceCountry ?country }")
+    else:
+        rows = store.select(
+            """SELECT DISTINCT ?practice ?country WHERE {
+                 ?practice a rg:Practice .
+                 { ?practice rg:locatedIn ?region } UNION { ?project rg:hasPractice ?practice ; rg:partnerRegion ?region }
+                 ?region rg:countryCode ?country }"""
+        )
+    return {(str(r["practice"]), str(r["country"])) for r in rows}
+
+
+def test_derived_region_pairs_follow_reingest_and_removal(tmp_path: Path, empty_settings: Settings) -> None:
+    from kg.queries import derive_cooperation, documents_by_source_path
+    from kg.writer import graph_iri
+
+    seeds = require_seeds()
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    # Innovative Sector Exchange (five partner regions) and two small seeds with a pair each.
+    for name in ("000_32b61af0d91e9bab.txt", "001_7db98c1f235aae13.txt", "003_d0ed662208008e57.txt"):
+        shutil.copy(seeds / name, folder / name)
+    ingest([folder], empty_settings, build_index=False)
+    data = DataDir(empty_settings.data_dir)
+    store = data.open_reader()
+    before = _materialised_pairs(store)
+    assert before == _pairs_from_partner_regions(store)
+    assert len(before) >= 10  # ISE's five regions alone make ten pairs
+    rows = store.select(
+        """SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p rg:partnerRegion ?r } ?g prov:wasDerivedFrom/dcterms:source ?src }""",
+        {"src": Literal("003_d0ed662208008e57.txt")},
+    )
+    ise = {str(r["p"]) for r in rows}
+    assert ise and ise <= {p for projects in before.values() for p in projects}
+    assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False) != set()
+    store.close()
+
+    # Re-ingest: the ISE file changed and names no region any more; its pairs go.
+    (folder / "003_d0ed662208008e57.txt").write_text("The project supports small firms with advice. " * 10)
+    report = ingest([folder], empty_settings, build_index=False)
+    assert [f.status for f in report.files if f.status != "unchanged"] == ["replaced"]
+    store = data.open_reader()
+    replaced = _materialised_pairs(store)
+    assert replaced == _pairs_from_partner_regions(store)
+    assert len(replaced) < len(before)
+    assert not ise & {p for projects in replaced.values() for p in projects}
+    assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False)
+    store.close()
+
+    # Removal: what `ingest.pipeline.remove` does to the graph (drop the document's graph, then
+    # derive), without the search index it also rebuilds.
+    with data.write_lock():
+        primary = data.open_primary()
+        for path, docs in documents_by_source_path(primary).items():
+            if Path(path).name in {"000_32b61af0d91e9bab.txt", "001_7db98c1f235aae13.txt"}:
+                for _, content_hash in docs:
+                    primary.remove_graph(graph_iri(content_hash[:16], empty_settings.base_iri))
+        derive_cooperation(primary)
+        assert _materialised_pairs(primary) == _pairs_from_partner_regions(primary) == {}
+        assert _practice_countries(primary, derived=True) == _practice_countries(primary, derived=False)
+        primary.close()
+
+
+def test_every_seed_pair_is_materialised(empty_settings: Settings) -> None:
+    ingest([require_seeds()], empty_settings, build_index=False)
+    store = DataDir(empty_settings.data_dir).open_reader()
+    pairs = _materialised_pairs(store)
+    assert pairs == _pairs_from_partner_regions(store) and len(pairs) >= 20
+    assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False)
+    assert stats(store).region_links == len(pairs)
+    store.close()
