@@ -71,3 +71,12 @@ def detect_query(text: str) -> str:
         return UNDETERMINED
     result = query_detector().detect_language_of(" ".join(words))
     return UNDETERMINED if result is None else _code(result)
+
+
+def query_confidences(text: str) -> dict[str, float]:
+    """Confidence per language (the fast detector's, summing to 1) for a query; empty when it has < 2 words."""
+    words = _WORD.findall(text[:2000])
+    if len(words) < 2:
+        return {}
+    values = query_detector().compute_language_confidence_values(" ".join(words))
+    return {_code(v.language): float(v.value) for v in values if v.value > 0}

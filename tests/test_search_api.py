@@ -189,3 +189,11 @@ def test_concurrent_loads_share_one_searcher(seed_settings: Settings) -> None:
     with ThreadPoolExecutor(4) as pool:
         found = list(pool.map(lambda _: load_searcher(seed_settings), range(4)))
     assert all(s is found[0] for s in found)
+
+
+def test_short_query_language_uses_the_model_where_lingua_is_unsure(searcher: Searcher) -> None:
+    # The fast detector alone says fr (0.65) for this English query and en for a Danish one
+    # full of English names; its confidences plus the query embedding's language direction agree.
+    assert searcher.query_language("study visits for SME internationalisation") == "en"
+    assert searcher.query_language("Hvad er de tre elementer i initiativet BSR Stars Innovation Express?") == "da"
+    assert searcher.query_language("Welche Regionen nehmen am Projekt teil?") == "de"
