@@ -94,7 +94,7 @@ class PracticeHit:
 
 
 class _LRU:
-    """A small thread-safe LRU cache (query string → vector)."""
+    """A small thread-safe LRU cache (per query: its vectors and its language)."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size

