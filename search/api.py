@@ -273,14 +273,18 @@ class Searcher:
         return ids[order][np.isfinite(calibrated[order])]
 
     def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Dense scores of passages, each mixed with its best sentence window's (search/windows.py)."""
+        """Dense scores of passages, each mixed with its best sentence window's (search/windows.py)
+        and lowered by its hubness (search/hubness.py)."""
+        from search.hubness import WEIGHT as HUB_WEIGHT
         from search.windows import mix_scores
 
         index = self.index
         scores = index.dense.scores_of(qvec, ids).astype(np.float64)
-        if index.window_vectors is None or index.window_start is None:
-            return scores
-        return mix_scores(scores, ids, index.window_vectors, index.window_start, qvec)
+        if index.window_vectors is not None and index.window_start is not None:
+            scores = mix_scores(scores, ids, index.window_vectors, index.window_start, qvec)
+        if index.hubness is not None:
+            scores -= HUB_WEIGHT * index.hubness[ids]
+        return scores
 
     def _calibration_sample(self) -> np.ndarray:
         """Up to 2,000 passages per language (fixed seed), for score statistics at scale."""

@@ -11,6 +11,8 @@ Layout::
     vectors.npy     the (language-centred, normalised) passage vectors, memory-mapped: exact
                     search inside a filter, similar passages
     lang_means.npy  per-language mean vectors removed before indexing (language centring)
+    hubness.npy     per passage, its mean similarity to its nearest neighbours (search/hubness.py)
+    window_*.npy    sentence vectors inside prose passages and where each passage's sentences begin
     bm25/           bm25s index over language-aware tokens (read back without bm25s: Bm25Scores)
     stopwords.json  the stopword lists the passages were analysed with, by language
     table.npz/json  per passage: IRI, document, language, facet values (regions with ancestors,
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from regiograph.errors import IndexMismatchError, StoreError
+from search.hubness import hub_scores
 
 if TYPE_CHECKING:
     from ingest.pipeline import ProgressFn
@@ -434,6 +437,7 @@ class SearchIndex:
     practice_vectors: np.ndarray | None = None
     window_vectors: np.ndarray | None = None  # sentence windows of prose passages (search/windows.py)
     window_start: np.ndarray | None = None
+    hubness: np.ndarray | None = None  # r(p) of each passage (search/hubness.py); None in older indexes
 
     @property
     def params(self) -> IndexParams:
@@ -507,6 +511,9 @@ def write_index(
             practice_vectors = center(practice_vectors, np.repeat(means[-1:], len(practice_vectors), axis=0))
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     np.save(tmp / "vectors.npy", vectors)
+    t0 = time.perf_counter()
+    np.save(tmp / "hubness.npy", hub_scores(vectors, table.lang_idx))
+    hubness_s = time.perf_counter() - t0
     if window_vectors is not None and window_start is not None and len(window_vectors):
         np.save(tmp / "window_vectors.npy", np.ascontiguousarray(window_vectors, dtype=np.float32))
         np.save(tmp / "window_start.npy", np.asarray(window_start, dtype=np.int64))
@@ -537,7 +544,7 @@ def write_index(
         "practices": len(practices),
         "windows": 0 if window_vectors is None else len(window_vectors),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "total": round(time.perf_counter() - started, 3)},
+        "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "hubness": round(hubness_s, 3), "total": round(time.perf_counter() - started, 3)},
         **(extra_meta or {}),
     }
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -588,6 +595,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
     if (folder / "practices.json").exists():
         practices = [PracticeEntry(**p) for p in json.loads((folder / "practices.json").read_text(encoding="utf-8"))]
         practice_vectors = np.load(folder / "practice_vectors.npy")
+    hubness = np.load(folder / "hubness.npy") if (folder / "hubness.npy").exists() else None
     window_vectors = window_start = None
     if (folder / "window_vectors.npy").exists():
         window_vectors = np.load(folder / "window_vectors.npy", mmap_mode="r")
@@ -604,6 +612,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         practice_vectors=practice_vectors,
         window_vectors=window_vectors,
         window_start=window_start,
+        hubness=hubness,
     )
 
 

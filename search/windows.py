@@ -1,12 +1,13 @@
-"""Sentence windows: finer-grained vectors inside long prose passages.
+"""Sentence windows: finer-grained vectors inside prose passages.
 
 A passage of a report often makes several points; its one vector averages them, so a question
 about one point (asked in another language, where the model's signal is weaker) can lose to a
-passage that is only vaguely about the whole topic. Each prose passage of three or more
-sentences also gets a vector per window of two consecutive sentences, and a passage's dense
-score mixes its own similarity with its best window's (0.7 / 0.3; measured in
-docs/benchmarks.md: hybrid MRR@10 on the multilingual query set 0.793 → 0.820 on the seeds,
-0.729 → 0.751 with the 11k operations as distractors).
+passage that is only vaguely about the whole topic. Each prose passage of two or more
+sentences also gets a vector per sentence, and a passage's dense score mixes its own similarity
+with its best sentence's (0.7 / 0.3). Measured in docs/benchmarks.md on the multilingual query
+set: no windows 0.781, windows of two sentences 0.820, single sentences 0.848 on the seeds
+(hybrid MRR@10); single sentences also cost about half the embedding of two-sentence windows
+with stride 1, since every sentence is embedded once instead of twice.
 
 Rows of lists of operations get no windows: they are one record about one funded project, and
 embedding their windows would double the cost of ingesting a national list.
@@ -14,6 +15,7 @@ embedding their windows would double the cost of ingesting a national list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,12 +24,15 @@ import numpy as np
 from ingest.passages import sentence_spans
 
 #: Sentences per window, and the fewest sentences a passage needs to be windowed.
-WINDOW = 2
-MIN_SENTENCES = 3
+WINDOW = 1
+MIN_SENTENCES = 2
 #: Words a sentence needs to count (headings and list markers are folded into their neighbours).
 MIN_WORDS = 3
 #: Weight of the best window in a passage's dense score (the rest is the passage's own).
 WINDOW_WEIGHT = 0.3
+
+#: A list item starting a line ("- ", "• ", "✗ ", "3) "): each item of a bulleted list is a point of its own.
+_LIST_ITEM = re.compile(r"\n\s*(?=(?:[-–•▪◦●■*✗✓✔➢►]|\d{1,2}[.)])\s)")
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,17 @@ class Windows:
 
 
 def sentence_windows(text: str) -> list[str]:
-    """Windows of ``WINDOW`` consecutive sentences (stride 1) of a passage, or [] when it is short."""
+    """Windows of ``WINDOW`` consecutive sentences or list items (stride 1) of a passage, or [] when it is short."""
     sentences: list[str] = []
     for a, b in sentence_spans(text):
-        sentence = " ".join(text[a:b].split())
-        if sentences and len(sentences[-1].split()) < MIN_WORDS:
-            sentences[-1] = f"{sentences[-1]} {sentence}"
-        else:
-            sentences.append(sentence)
+        for part in _LIST_ITEM.split(text[a:b]):
+            sentence = " ".join(part.split())
+            if not sentence:
+                continue
+            if sentences and len(sentences[-1].split()) < MIN_WORDS:
+                sentences[-1] = f"{sentences[-1]} {sentence}"
+            else:
+                sentences.append(sentence)
     if len(sentences) < MIN_SENTENCES:
         return []
     return [" ".join(sentences[i : i + WINDOW]) for i in range(len(sentences) - WINDOW + 1)]

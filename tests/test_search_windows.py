@@ -22,22 +22,29 @@ def test_windows_of_a_prose_passage() -> None:
     )
     windows = sentence_windows(text)
     assert windows == [
-        "The region runs taster sessions for small firms. Thirty-one sessions were held in 2019.",
-        "Thirty-one sessions were held in 2019. Each one introduced a method of innovation management.",
-        "Each one introduced a method of innovation management. Firms then chose a coach.",
+        "The region runs taster sessions for small firms.",
+        "Thirty-one sessions were held in 2019.",
+        "Each one introduced a method of innovation management.",
+        "Firms then chose a coach.",
     ]
 
 
-def test_short_passages_and_headings_get_no_windows() -> None:
+def test_one_sentence_passages_get_no_windows() -> None:
     assert sentence_windows("One sentence only.") == []
-    assert sentence_windows("Heading\n\nA first sentence here. A second one follows.") == []
+    assert sentence_windows("Heading\n\nThe only sentence of the passage.") == []
+
+
+def test_headings_and_list_markers_join_their_sentence() -> None:
+    windows = sentence_windows("Blockers\n\n- Language and culture can be a barrier.\n- Lack of staff time for it.")
+    assert windows[0].startswith("Blockers")
+    assert all(len(w.split()) >= 3 for w in windows)
 
 
 def test_only_eligible_rows_are_windowed() -> None:
     prose = "First point is made here. Second point is made here. Third point is made here."
     windows = build_windows([prose, prose, "x"], np.array([True, False, True]))
-    assert list(windows.start) == [0, 2, 2, 2]
-    assert len(windows.texts) == 2
+    assert list(windows.start) == [0, 3, 3, 3]
+    assert len(windows.texts) == 3
 
 
 def test_mix_takes_the_best_window() -> None:
@@ -56,3 +63,22 @@ def test_seed_index_has_windows_for_reports_only(searcher: Searcher) -> None:
     assert not counts[np.asarray(index.table.operation, dtype=bool)].any()
     norms = np.linalg.norm(np.asarray(index.window_vectors[:20]), axis=1)
     assert np.allclose(norms, 1.0, atol=1e-3)
+
+
+def test_seed_index_lowers_hubs(searcher: Searcher) -> None:
+    """Each passage's hubness is stored, centred within its language, and lowers its dense score."""
+    from search.hubness import WEIGHT
+
+    index = searcher.index
+    assert index.hubness is not None and len(index.hubness) == len(index.table)
+    for lang in np.unique(index.table.lang_idx):
+        assert abs(float(index.hubness[index.table.lang_idx == lang].mean())) < 1e-4
+    rows = np.arange(len(index.table))
+    qvec = searcher.query_vector("support for small firms going abroad")
+    with_hubs = searcher._passage_scores(qvec, rows)
+    hubness, index.hubness = index.hubness, None
+    try:
+        without = searcher._passage_scores(qvec, rows)
+    finally:
+        index.hubness = hubness
+    assert np.allclose(without - with_hubs, WEIGHT * hubness)
