@@ -76,12 +76,29 @@ def practice_countries(
     return {practice: sorted(codes) for practice, codes in sorted(countries.items())}
 
 
+def practice_tallies(
+    practice_types: Iterable[tuple[str, str]], countries: Mapping[str, Iterable[str]]
+) -> dict[tuple[str, str | None], int]:
+    """(practice, type) rows and each practice's countries → (type, country) → number of practices.
+
+    A practice counts once for each of its types and once in each of its countries; one without
+    a country counts under ``None`` — the answer of "practices by type and country" with the
+    country optional.
+    """
+    members: dict[tuple[str, str | None], set[str]] = {}
+    for practice, practice_type in practice_types:
+        for code in countries.get(practice) or (None,):
+            members.setdefault((practice_type, code), set()).add(practice)
+    return {key: len(practices) for key, practices in sorted(members.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))}
+
+
 def derive_cooperation(store: GraphStore) -> int:
     """Rebuild the derived graph; returns the number of region pairs.
 
     It holds ``rg:cooperatesWith`` (symmetric), one ``rg:Cooperation`` per region pair with its
-    shared projects, and ``rg:practiceCountry`` for each practice: the facts whole-graph
-    aggregations read instead of joining partner regions at query time (docs/sparql.md).
+    shared projects, ``rg:practiceCountry`` for each practice, and one ``rg:PracticeTally`` per
+    practice type and country: the facts whole-graph aggregations read instead of joining
+    partner regions at query time (docs/sparql.md).
     """
     from kg.writer import derived_ntriples
 
@@ -110,7 +127,14 @@ def derive_cooperation(store: GraphStore) -> int:
     for row in country_rows:
         region_countries.setdefault(str(row["region"]), []).append(str(row["country"]))
     countries = practice_countries(((str(r["practice"]), str(r["region"])) for r in practice_rows), region_countries)
-    _update_derived_graph(store, "".join(derived_ntriples(pairs, countries)))
+    type_rows = store.select(
+        """SELECT DISTINCT ?practice ?type WHERE {
+             { SELECT ?practice WHERE { ?practice a rg:Practice } }
+             { SELECT ?practice ?type WHERE { ?practice rg:practiceType ?type } }
+           }"""
+    )
+    tallies = practice_tallies(((str(r["practice"]), str(r["type"])) for r in type_rows), countries)
+    _update_derived_graph(store, "".join(derived_ntriples(pairs, countries, tallies=tallies)))
     return len(pairs)
 
 

@@ -225,19 +225,32 @@ def _nt_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def tally_iri(practice_type: str, country: str | None, base: str = str(RGID)) -> URIRef:
+    """The IRI of the tally of one practice type in one country (or with no country)."""
+    import hashlib
+
+    key = f"{practice_type} {country or '-'}"
+    return URIRef(f"{base}tally/{hashlib.sha1(key.encode()).hexdigest()[:16]}")
+
+
 def derived_ntriples(
-    pairs: Iterable[RegionPair], practice_countries: Mapping[str, Iterable[str]], base: str = str(RGID)
+    pairs: Iterable[RegionPair],
+    practice_countries: Mapping[str, Iterable[str]],
+    base: str = str(RGID),
+    tallies: Mapping[tuple[str, str | None], int] | None = None,
 ) -> Iterator[str]:
     """N-Triples lines of the derived graph (``DERIVED_GRAPH``).
 
     For each region pair: ``rg:cooperatesWith`` both ways, and an ``rg:Cooperation`` node with
     its two ``rg:region``s, ``rg:sharedProjects`` and one ``rg:viaProject`` per shared project.
-    For each practice: one ``rg:practiceCountry`` per country of its regions. Written as text,
-    not through rdflib, because a large graph has millions of pairs.
+    For each practice: one ``rg:practiceCountry`` per country of its regions. For each practice
+    type and country: an ``rg:PracticeTally`` with ``rg:tallyType``, ``rg:tallyCountry`` (none
+    for the practices without a country) and ``rg:practiceCount``. Written as text, not through
+    rdflib, because a large graph has millions of pairs.
     """
     graph, rg = f"<{DERIVED_GRAPH}>", str(RG)
     yield f"{graph} <{RDF.type}> <{PROV.Entity}> .\n"
-    yield f'{graph} <{RDFS.comment}> "Derived: regions that share projects, and the countries of practices."@en .\n'
+    yield f'{graph} <{RDFS.comment}> "Derived: regions that share projects, the countries of practices, and practices counted by type and country."@en .\n'
     for pair in pairs:
         a, b = f"<{pair.region_a}>", f"<{pair.region_b}>"
         if a == b:
@@ -251,6 +264,12 @@ def derived_ntriples(
     for practice, countries in practice_countries.items():
         for code in countries:
             yield f"<{practice}> <{rg}practiceCountry> {_nt_string(code)} .\n"
+    for (practice_type, country), count in (tallies or {}).items():
+        node = f"<{tally_iri(practice_type, country, base)}>"
+        yield f"{node} <{RDF.type}> <{rg}PracticeTally> .\n{node} <{rg}tallyType> <{practice_type}> .\n"
+        if country is not None:
+            yield f"{node} <{rg}tallyCountry> {_nt_string(country)} .\n"
+        yield f'{node} <{rg}practiceCount> "{count}"^^<{XSD.integer}> .\n'
 
 
 __all__ = [
@@ -267,5 +286,6 @@ __all__ = [
     "ontology_graph",
     "passage_iri",
     "slug",
+    "tally_iri",
     "to_ntriples",
 ]

@@ -168,6 +168,24 @@ def _practice_countries(store: GraphStore, derived: bool) -> set[tuple[str, str]
     return {(str(r["practice"]), str(r["country"])) for r in rows}
 
 
+def _practice_tallies(store: GraphStore, derived: bool) -> set[tuple[str, str, int]]:
+    """(type, country or "", practices): the derived rg:PracticeTally nodes, or counted at query time."""
+    if derived:
+        rows = store.select(
+            """SELECT ?type ?country ?n WHERE {
+                 ?t a rg:PracticeTally ; rg:tallyType ?type ; rg:practiceCount ?n . OPTIONAL { ?t rg:tallyCountry ?country } }"""
+        )
+    else:
+        rows = store.select(
+            """SELECT ?type ?country (COUNT(DISTINCT ?practice) AS ?n) WHERE {
+                 ?practice a rg:Practice ; rg:practiceType ?type .
+                 OPTIONAL { { ?practice rg:locatedIn ?region } UNION { ?project rg:hasPractice ?practice ; rg:partnerRegion ?region }
+                            ?region rg:countryCode ?country }
+               } GROUP BY ?type ?country"""
+        )
+    return {(str(r["type"]), str(r["country"] or ""), int(str(r["n"]))) for r in rows}
+
+
 def test_derived_region_pairs_follow_reingest_and_removal(tmp_path: Path, empty_settings: Settings) -> None:
     from kg.queries import derive_cooperation, documents_by_source_path
     from kg.writer import graph_iri
@@ -191,6 +209,7 @@ def test_derived_region_pairs_follow_reingest_and_removal(tmp_path: Path, empty_
     ise = {str(r["p"]) for r in rows}
     assert ise and ise <= {p for projects in before.values() for p in projects}
     assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False) != set()
+    assert _practice_tallies(store, derived=True) == _practice_tallies(store, derived=False) != set()
     store.close()
 
     # Re-ingest: the ISE file changed and names no region any more; its pairs go.
@@ -203,6 +222,7 @@ def test_derived_region_pairs_follow_reingest_and_removal(tmp_path: Path, empty_
     assert len(replaced) < len(before)
     assert not ise & {p for projects in replaced.values() for p in projects}
     assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False)
+    assert _practice_tallies(store, derived=True) == _practice_tallies(store, derived=False)
     store.close()
 
     # Removal: what `ingest.pipeline.remove` does to the graph (drop the document's graph, then
@@ -216,6 +236,7 @@ def test_derived_region_pairs_follow_reingest_and_removal(tmp_path: Path, empty_
         derive_cooperation(primary)
         assert _materialised_pairs(primary) == _pairs_from_partner_regions(primary) == {}
         assert _practice_countries(primary, derived=True) == _practice_countries(primary, derived=False)
+        assert _practice_tallies(primary, derived=True) == _practice_tallies(primary, derived=False)
         primary.close()
 
 
@@ -225,5 +246,20 @@ def test_every_seed_pair_is_materialised(empty_settings: Settings) -> None:
     pairs = _materialised_pairs(store)
     assert pairs == _pairs_from_partner_regions(store) and len(pairs) >= 20
     assert _practice_countries(store, derived=True) == _practice_countries(store, derived=False)
+    tallies = _practice_tallies(store, derived=True)
+    assert tallies == _practice_tallies(store, derived=False) and len(tallies) >= 3
     assert stats(store).region_links == len(pairs)
     store.close()
+
+
+def test_practice_tallies_count_each_type_and_country_once_per_practice() -> None:
+    from kg.queries import practice_tallies
+
+    types = [("p1", "T:export"), ("p1", "T:export"), ("p2", "T:export"), ("p2", "T:training"), ("p3", "T:training")]
+    countries = {"p1": ["DK", "SE"], "p2": ["DK"]}  # p3: no known country
+    assert practice_tallies(types, countries) == {
+        ("T:export", "DK"): 2,
+        ("T:export", "SE"): 1,
+        ("T:training", None): 1,
+        ("T:training", "DK"): 1,
+    }
