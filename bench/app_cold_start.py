@@ -33,13 +33,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def one_run(data: Path, query: str, chromium: str) -> dict[str, float]:
+def one_run(data: Path, query: str, chromium: str, script: str = "app.py") -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     env = dict(os.environ, REGIOGRAPH_DATA=str(data.resolve()))
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", str(REPO / script), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
     with sync_playwright() as pw:
@@ -80,10 +80,11 @@ def main() -> None:
     ap.add_argument("--query", default="study visits for SME internationalisation")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--script", default="app.py", help="the script `streamlit run` starts (relative to the repository)")
     args = ap.parse_args()
     if not (args.data / "current").exists():
         sys.exit(f"no published data in {args.data}: run `regiograph --data {args.data} ingest ../shared/corpus/seeds` first")
-    runs = [one_run(args.data, args.query, args.chromium) for _ in range(args.runs)]
+    runs = [one_run(args.data, args.query, args.chromium, args.script) for _ in range(args.runs)]
     for i, r in enumerate(runs, start=1):
         print(f"run {i}: server up {r['server_up_s']:.2f} s · first result {r['first_result_s']:.2f} s · warm {r['warm_result_s']:.2f} s")
     firsts = [r["first_result_s"] for r in runs]
