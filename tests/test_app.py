@@ -192,3 +192,33 @@ def test_helpers_escape_and_sanitise() -> None:
     assert safe_name("../../etc/passwd") == "passwd"
     assert safe_name("a b<c>.PDF") == "a_b_c.pdf"
     assert "/" not in safe_name("..\\..\\x.txt")
+
+
+def test_hard_wrapped_pdf_lines_are_joined_for_reading() -> None:
+    from views.common import highlight, reflow
+
+    wrapped = (
+        "To this end, the study conducted case studies of SMEs and compared policy measures at EU Level \n\n"
+        "seeking to enhance such internationalisation and identified good practices in Member States. As in \n\n"
+        "a globalised economy, much of the potential for SME innovation cooperation resulting in increased \n\n"
+        "competitiveness is outside the EU; products or services tailor-\n\nmade to target markets."
+    )
+    assert reflow(wrapped).splitlines() == [
+        "To this end, the study conducted case studies of SMEs and compared policy measures at EU Level seeking to enhance such "
+        "internationalisation and identified good practices in Member States. As in a globalised economy, much of the potential "
+        "for SME innovation cooperation resulting in increased competitiveness is outside the EU; products or services "
+        "tailor-made to target markets."
+    ]
+    agenda = (
+        "13:15 Initiatives of the European Commission to promote the internationalisation of \n\nSMEs – an overview \n\n"
+        "• Samuel Maenhout, European Commission, DG Research & Innovation \n\n"
+        "A comparative analysis of policy measures to support SMEs: good practice"
+    )
+    assert reflow(agenda).splitlines() == [
+        "13:15 Initiatives of the European Commission to promote the internationalisation of SMEs – an overview",
+        "• Samuel Maenhout, European Commission, DG Research & Innovation",
+        "A comparative analysis of policy measures to support SMEs: good practice",
+    ]
+    listed = "Blockers\n\n- ✗ Language can be a barrier.\n- ✗ Not having a concrete offering to targeted companies"
+    assert reflow(listed).splitlines() == ["Blockers", "- ✗ Language can be a barrier.", "- ✗ Not having a concrete offering to targeted companies"]
+    assert "<mark>study</mark>" in highlight(wrapped, "study") and "\n\n" not in highlight(wrapped, "study")

@@ -277,13 +277,50 @@ def query_terms(query: str) -> list[str]:
     return sorted(kept, key=len, reverse=True)
 
 
+_CAPITALISED = re.compile(r"[A-ZÀ-ÝÆØÅ](?:[a-zß-ÿæøå]|\s)")  # "Robbin", "A …"; not "SMEs"
+_ITEM_START = re.compile(r"(?:[-–•▪◦●■*✗✓✔➢►]|\d{1,2}[.)]|\d{1,2}:\d{2})\s")
+
+
+def reflow(text: str) -> str:
+    """Text for reading: lines of a hard-wrapped (PDF) paragraph joined into one.
+
+    A line break stays where a sentence or a short line (a heading, a paragraph's last line)
+    ends, before a list item or an agenda time, and after a list item when a capitalised word (not an acronym) follows;
+    elsewhere the lines are joined, a word
+    hyphenated across them ("tailor-" + "made") without a space. Display only: the stored
+    passage text and its offsets into the source are unchanged.
+    """
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        return "\n".join(lines)
+    lengths = sorted(len(line) for line in lines)
+    typical = lengths[int(len(lengths) * 0.8)]
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev = out[-1]
+        keep = (
+            prev.endswith((".", "!", "?", ":", ";", "…", "»", "«"))
+            or len(prev) < 0.6 * typical
+            or _ITEM_START.match(line) is not None
+            or (_ITEM_START.match(prev) is not None and _CAPITALISED.match(line) is not None)  # the item ended
+        )
+        if keep:
+            out.append(line)
+        elif prev.endswith("-") and line[:1].islower():
+            out[-1] = prev + line
+        else:
+            out[-1] = f"{prev} {line}"
+    return "\n".join(out)
+
+
 def highlight(text: str, query: str, stem: int = 5) -> str:
     """Escaped HTML of ``text`` with the query's words (and words sharing their stem) in ``<mark>``.
 
     Matches are found on the raw text and each piece is escaped on its own, so nothing from the
     document can become markup.
     """
-    text = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n", text)  # blank lines of extracted PDFs
+    text = reflow(text)
     terms = query_terms(query)
     spans: list[tuple[int, int]] = []
     if terms:
