@@ -222,3 +222,11 @@ def test_hard_wrapped_pdf_lines_are_joined_for_reading() -> None:
     listed = "Blockers\n\n- ✗ Language can be a barrier.\n- ✗ Not having a concrete offering to targeted companies"
     assert reflow(listed).splitlines() == ["Blockers", "- ✗ Language can be a barrier.", "- ✗ Not having a concrete offering to targeted companies"]
     assert "<mark>study</mark>" in highlight(wrapped, "study") and "\n\n" not in highlight(wrapped, "study")
+
+
+def test_highlight_marks_words_of_the_same_stem_only() -> None:
+    from views.common import highlight
+
+    marked = highlight("Interreg funds International SMEs to internationalise; studies of exports", "internationalisation study")
+    assert "<mark>International</mark>" in marked and "<mark>internationalise</mark>" in marked
+    assert "<mark>Interreg</mark>" not in marked

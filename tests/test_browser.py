@@ -30,9 +30,10 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--disable-quic",
 ]
+# Hostile markup, worded away from the demo query so that the search screenshot shows the seeds.
 SCRIPT_DOC = (
-    "Hampshire <script>window.__pwned = 1; document.title = 'pwned'</script> business support study visits.\n\n"
-    "A second paragraph about <b>bold claims</b> & SME internationalisation in Midtjylland."
+    "Hampshire <script>window.__pwned = 1; document.title = 'pwned'</script> business support for harbour firms.\n\n"
+    "A second paragraph about <b>bold claims</b> & cheese exports in Midtjylland."
 )
 
 if not CHROMIUM.exists():

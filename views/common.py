@@ -326,7 +326,9 @@ def highlight(text: str, query: str, stem: int = 5) -> str:
     if terms:
         for m in _WORD.finditer(text):
             word = m.group(0).lower()
-            if any(word == t or (len(t) >= stem and word.startswith(t[:stem])) or (len(t) >= 4 and word.startswith(t)) for t in terms):
+            # a shared stem: 5 letters, or 60 % of a long term ("internationalisation" marks
+            # "internationalise" and "International", not "Interreg")
+            if any(word == t or (len(t) >= stem and word.startswith(t[: max(stem, round(len(t) * 0.6))])) or (len(t) >= 4 and word.startswith(t)) for t in terms):
                 spans.append(m.span())
     out, last = [], 0
     for start, end in spans:
