@@ -109,6 +109,9 @@ def test_documents_by_language(seed_graph: GraphStore) -> None:
     assert docs == {"en": 4, "da": 1}
     passages = {str(r["language"]): num(r["passages"]) for r in result.rows}
     assert all(n >= 1 for n in passages.values())
+    # every passage of a document is counted once, under its document's language
+    total = seed_graph.select("SELECT (COUNT(?p) AS ?n) WHERE { ?p dcterms:isPartOf ?d . ?d a rg:Document }")
+    assert sum(passages.values()) == int(str(total[0]["n"])) > 200
 
 
 def test_entity_counts_per_class(seed_graph: GraphStore) -> None:
