@@ -23,6 +23,9 @@ _ABBREVIATIONS = {
 }
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-ZÆØÅÄÖÜÉÈ0-9À-Ý])")
 _TERMINAL = (".", "!", "?", "…", ":", ";", '"', "”", "’", ")")
+#: What starts an item of a list ("- ", "• ", "✗ ", "3) "), followed by white space: a regular
+#: expression for the sentence vectors (search/windows.py) and the explorer's reflow (views/common.py).
+LIST_MARKER = r"(?:[-–•▪◦●■*✗✓✔➢►]|\d{1,2}[.)])"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from regiograph.errors import IndexMismatchError
 from regiograph.settings import Settings
 from search import ranking
 from search.facets import Filters, allowed_mask, counts, resolve
+from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
 
 __all__ = [
@@ -275,7 +276,6 @@ class Searcher:
     def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Dense scores of passages, each mixed with its best sentence window's (search/windows.py)
         and lowered by its hubness (search/hubness.py)."""
-        from search.hubness import WEIGHT as HUB_WEIGHT
         from search.windows import mix_scores
 
         index = self.index

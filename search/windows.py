@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.passages import sentence_spans
+from ingest.passages import LIST_MARKER, sentence_spans
 
 #: Sentences per window, and the fewest sentences a passage needs to be windowed.
 WINDOW = 1
@@ -31,8 +31,8 @@ MIN_WORDS = 3
 #: Weight of the best window in a passage's dense score (the rest is the passage's own).
 WINDOW_WEIGHT = 0.3
 
-#: A list item starting a line ("- ", "• ", "✗ ", "3) "): each item of a bulleted list is a point of its own.
-_LIST_ITEM = re.compile(r"\n\s*(?=(?:[-–•▪◦●■*✗✓✔➢►]|\d{1,2}[.)])\s)")
+#: A list item starting a line: each item of a bulleted list is a point of its own.
+_LIST_ITEM = re.compile(rf"\n\s*(?={LIST_MARKER}\s)")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from ingest.passages import LIST_MARKER
 from kg import views as kv
 from kg.store import DataDir, GraphStore
 from regiograph.errors import RegiographError
@@ -278,17 +279,17 @@ def query_terms(query: str) -> list[str]:
 
 
 _CAPITALISED = re.compile(r"[A-ZÀ-ÝÆØÅ](?:[a-zß-ÿæøå]|\s)")  # "Robbin", "A …"; not "SMEs"
-_ITEM_START = re.compile(r"(?:[-–•▪◦●■*✗✓✔➢►]|\d{1,2}[.)]|\d{1,2}:\d{2})\s")
+_ITEM_START = re.compile(rf"(?:{LIST_MARKER}|\d{1,2}:\d{2})\s")  # a list item or an agenda time
 
 
 def reflow(text: str) -> str:
     """Text for reading: lines of a hard-wrapped (PDF) paragraph joined into one.
 
     A line break stays where a sentence or a short line (a heading, a paragraph's last line)
-    ends, before a list item or an agenda time, and after a list item when a capitalised word (not an acronym) follows;
-    elsewhere the lines are joined, a word
-    hyphenated across them ("tailor-" + "made") without a space. Display only: the stored
-    passage text and its offsets into the source are unchanged.
+    ends, before a list item or an agenda time, and after a list item when a capitalised word
+    (not an acronym) follows; elsewhere the lines are joined, a word hyphenated across them
+    ("tailor-" + "made") without a space. Display only: the stored passage text and its offsets
+    into the source are unchanged.
     """
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines if line]
