@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 
-from kg.store import DataDir, bind_values, check_read_only
+from kg.store import DataDir, bind_values, check_read_only, from_ox
 from regiograph.errors import QueryError, StoreError
 
 HOSTILE = [
@@ -126,3 +128,20 @@ def test_write_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_literals_keep_value_type_and_language_when_converted_repeatedly() -> None:
+    """The literal conversion is cached: equal lexical forms with another type or language stay apart."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    cases = [
+        (ox.Literal("1", datatype=ox.NamedNode(xsd + "integer")), Literal("1", datatype=XSD.integer)),
+        (ox.Literal("1", datatype=ox.NamedNode(xsd + "decimal")), Literal("1", datatype=XSD.decimal)),
+        (ox.Literal("1"), Literal("1")),
+        (ox.Literal("1", language="da"), Literal("1", lang="da")),
+        (ox.Literal("1", language="en"), Literal("1", lang="en")),
+    ]
+    for _ in range(2):
+        for ox_term, expected in cases:
+            got = from_ox(ox_term)
+            assert got == expected and got.datatype == expected.datatype and got.language == expected.language
+    assert from_ox(cases[0][0]).toPython() == 1
