@@ -62,8 +62,9 @@ class VectorCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached vectors among ``keys`` (missing keys are absent from the result)."""
+    def get_many(self, model: str, keys: Sequence[str], dtype: type = np.float32) -> dict[str, np.ndarray]:
+        """The cached vectors among ``keys`` (missing keys are absent from the result), flat,
+        of the ``dtype`` they were stored with (token states: float16, search/late.py)."""
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
         with self._lock:
@@ -75,14 +76,12 @@ class VectorCache:
                     [model, *chunk],
                 )
                 for key, dim, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=np.float32, count=dim)
+                    found[key] = np.frombuffer(blob, dtype=dtype, count=dim)
         return found
 
-    def put_many(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        """Store vectors (one transaction; an existing key keeps its vector)."""
-        rows = [
-            (model, key, int(vec.shape[0]), np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for key, vec in items
-        ]
+    def put_many(self, model: str, items: Iterable[tuple[str, np.ndarray]], dtype: type = np.float32) -> None:
+        """Store vectors, flattened, as ``dtype`` (one transaction; an existing key keeps its vector)."""
+        rows = [(model, key, int(vec.size), np.ascontiguousarray(vec, dtype=dtype).tobytes()) for key, vec in items]
         if not rows:
             return
         with self._lock:
