@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--distractors", action="store_true", help="also ingest the EU lists of operations")
     parser.add_argument("--queries", type=Path, default=REPO / "bench" / "queries_multilingual.json")
     parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
+    parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
 
@@ -122,6 +123,11 @@ def main() -> None:
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")
     evaluate(searcher, queries, relevant, show=True)
+    if args.no_rerank:
+        weight, searcher.token_weight = searcher.token_weight, 0.0
+        print("hybrid without the token re-ranking:", end=" ")
+        evaluate(searcher, queries, relevant, show=True)
+        searcher.token_weight = weight
     if args.variants:
         base = dict(api.WEIGHTS)
         for name, weights in (("dense only", {"dense": 1.0, "lexical": 0.0, "graph": 0.0}),

@@ -22,7 +22,7 @@ import numpy as np
 from kg.store import DataDir, GraphStore
 from regiograph.errors import IndexMismatchError
 from regiograph.settings import Settings
-from search import ranking
+from search import late, ranking
 from search.facets import Filters, allowed_mask, counts, resolve
 from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
@@ -129,6 +129,7 @@ class Searcher:
         self._texts = _LRU(4096)
         self._text_rows: dict[str, int] | None = None
         self._lock = threading.Lock()
+        self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         common: set[str] = set()
         from search.lexical import STEMMERS
 
@@ -181,6 +182,8 @@ class Searcher:
     def warm(self) -> None:
         """Load the query-side models (embedder, query language detector) ahead of a first search."""
         self.query_vector("regional support for small businesses")
+        if self.index.token_states is not None:
+            self.query_tokens("regional support for small businesses")
 
     def named_entities(self, query: str) -> dict[str, float]:
         """Entities the query names → weight (rarer entities weigh more)."""
@@ -228,7 +231,15 @@ class Searcher:
                 channels["graph"] = [int(ids[j]) for j in order]
         fused = ranking.rrf(channels, WEIGHTS)
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
+        if index.token_states is not None and len(items) > 1:
+            items = late.rerank(items, self.query_tokens(query), index.token_states, self.token_weight)
         return items[:k]
+
+    def query_tokens(self, query: str) -> np.ndarray:
+        """The query's token states for the re-ranker (search/late.py), cached per query string."""
+        return self._queries.get(  # type: ignore[no-any-return]
+            ("tokens", query), lambda: late.shared_encoder().encode([query], True)[0]
+        )
 
     def _dense(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
         """Dense candidates ranked by a per-language calibrated score.

@@ -37,6 +37,7 @@ import numpy as np
 
 from regiograph.errors import IndexMismatchError, StoreError
 from search.hubness import hub_scores
+from search.late import TokenStates
 
 if TYPE_CHECKING:
     from ingest.pipeline import ProgressFn
@@ -438,6 +439,7 @@ class SearchIndex:
     window_vectors: np.ndarray | None = None  # sentence windows of prose passages (search/windows.py)
     window_start: np.ndarray | None = None
     hubness: np.ndarray | None = None  # r(p) of each passage (search/hubness.py); None in older indexes
+    token_states: TokenStates | None = None  # prose passages' token states (search/late.py); None in older indexes
 
     @property
     def params(self) -> IndexParams:
@@ -476,6 +478,7 @@ def write_index(
     language_offsets: dict[str, np.ndarray] | None = None,
     window_vectors: np.ndarray | None = None,
     window_start: np.ndarray | None = None,
+    token_states: TokenStates | None = None,
 ) -> dict[str, Any]:
     """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
     import faiss
@@ -528,6 +531,8 @@ def write_index(
     (tmp / "stopwords.json").write_text(json.dumps(stopword_lists(), ensure_ascii=False), encoding="utf-8")
     lexical_s = time.perf_counter() - t0
     table.save(tmp)
+    if token_states is not None:
+        token_states.save(tmp)
     if practices:
         (tmp / "practices.json").write_text(json.dumps([asdict(p) for p in practices], ensure_ascii=False), encoding="utf-8")
         np.save(tmp / "practice_vectors.npy", np.asarray(practice_vectors, dtype=np.float32))
@@ -543,6 +548,7 @@ def write_index(
         "languages": table.langs,
         "practices": len(practices),
         "windows": 0 if window_vectors is None else len(window_vectors),
+        "token_states": 0 if token_states is None else len(token_states.tokens),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "hubness": round(hubness_s, 3), "total": round(time.perf_counter() - started, 3)},
         **(extra_meta or {}),
@@ -613,6 +619,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         window_vectors=window_vectors,
         window_start=window_start,
         hubness=hubness,
+        token_states=TokenStates.load(folder),
     )
 
 
@@ -815,6 +822,26 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], data: DataDir | Non
         return np.asarray(embed_with_cache(embedder, list(texts), cache, progress), dtype=np.float32)
 
 
+def passage_token_states(
+    texts: Sequence[str], wanted: np.ndarray, data: DataDir | None, progress: Callable[[int], None] | None = None
+) -> TokenStates:
+    """Token states of the wanted passages for the re-ranker, through the data directory's cache."""
+    from search.late import CACHE_NAME, build_token_states
+
+    if data is None:
+        return build_token_states(texts, wanted, progress=progress)
+    from search.vector_cache import VectorCache
+
+    with VectorCache(data.cache / "vectors.sqlite") as cache:
+        return build_token_states(
+            texts,
+            wanted,
+            cache_get=lambda keys: cache.get_many(CACHE_NAME, keys, dtype=np.float16),
+            cache_put=lambda items: cache.put_many(CACHE_NAME, items.items(), dtype=np.float16),
+            progress=progress,
+        )
+
+
 def build_index(
     store: GraphStore,
     data: DataDir,
@@ -836,8 +863,9 @@ def build_index(
     done = 0
     from search.windows import build_windows
 
-    windows = build_windows(texts, ~np.asarray(table.operation, dtype=bool))
-    total = len(texts) + len(windows.texts)
+    prose = ~np.asarray(table.operation, dtype=bool)
+    windows = build_windows(texts, prose)
+    total = len(texts) + len(windows.texts) + int(prose.sum())
 
     def report(count: int) -> None:
         nonlocal done
@@ -850,6 +878,7 @@ def build_index(
     vectors = embed_passages(embedder, texts, data, report) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
+    token_states = passage_token_states(texts, prose, data, report)
     write_index(
         folder,
         model=embedder.name,
@@ -863,4 +892,5 @@ def build_index(
         language_offsets=label_language_offsets(embedder, data) if params.center_languages else None,
         window_vectors=window_vectors,
         window_start=windows.start,
+        token_states=token_states,
     )

