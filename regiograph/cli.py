@@ -106,6 +106,7 @@ def ingest(
             f"{len(report.failed)} failed in {report.seconds:.1f} s"
             + (f"; generation {report.generation} published" if report.generation else "")
         )
+        _index_note(report.generation if report.indexed else None)
     if report.failed and not report.changed and report.count("unchanged") == 0:
         raise typer.Exit(1)
 
@@ -362,6 +363,19 @@ def reindex() -> None:
         fail(exc)
         return
     typer.echo(f"reindexed in {report.seconds:.1f} s; generation {report.generation} published")
+    _index_note(report.generation)
+
+
+def _index_note(generation: int | None) -> None:
+    """Print what the new index left out (e.g. token-level re-ranking on a very large corpus)."""
+    from kg.store import DataDir
+
+    folder = DataDir(settings().data_dir).index_dir(generation) if generation else None
+    if folder is None or not (folder / "meta.json").exists():
+        return
+    note = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("token_states_note")
+    if note:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()

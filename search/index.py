@@ -65,6 +65,9 @@ class IndexParams:
     center_shrinkage: float = 1.0  # pseudo-count pulling a small language's mean to the global one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
+    #: Prose tokens whose states the re-ranker keeps (float16, 768 bytes each: 2M ≈ 1.5 GB, ~15k
+    #: report passages); a corpus with more is indexed without token-level re-ranking.
+    token_states_max: int = 2_000_000
 
 
 def norm_label(text: str) -> str:
@@ -823,13 +826,28 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], data: DataDir | Non
 
 
 def passage_token_states(
-    texts: Sequence[str], wanted: np.ndarray, data: DataDir | None, progress: Callable[[int], None] | None = None
-) -> TokenStates:
-    """Token states of the wanted passages for the re-ranker, through the data directory's cache."""
-    from search.late import CACHE_NAME, build_token_states
+    texts: Sequence[str],
+    wanted: np.ndarray,
+    data: DataDir | None,
+    progress: Callable[[int], None] | None = None,
+    max_tokens: int | None = None,
+) -> tuple[TokenStates | None, str]:
+    """Token states of the wanted passages for the re-ranker, through the data directory's
+    cache; ``(None, why)`` when they would hold more than ``max_tokens`` tokens."""
+    from search.late import CACHE_NAME, MAX_TOKENS, build_token_states, shared_encoder
 
+    if max_tokens is not None:
+        rows = np.flatnonzero(wanted)
+        counts = [min(len(ids), MAX_TOKENS) for ids in shared_encoder().tokenizer.content_ids([texts[int(i)] for i in rows], "")]
+        if sum(counts) > max_tokens:
+            if progress is not None:
+                progress(len(rows))
+            return None, (
+                f"no token-level re-ranking: the prose passages hold {sum(counts):,} tokens, over "
+                f"IndexParams.token_states_max = {max_tokens:,}"
+            )
     if data is None:
-        return build_token_states(texts, wanted, progress=progress)
+        return build_token_states(texts, wanted, progress=progress), ""
     from search.vector_cache import VectorCache
 
     with VectorCache(data.cache / "vectors.sqlite") as cache:
@@ -839,7 +857,7 @@ def passage_token_states(
             cache_get=lambda keys: cache.get_many(CACHE_NAME, keys, dtype=np.float16),
             cache_put=lambda items: cache.put_many(CACHE_NAME, items.items(), dtype=np.float16),
             progress=progress,
-        )
+        ), ""
 
 
 def build_index(
@@ -878,7 +896,7 @@ def build_index(
     vectors = embed_passages(embedder, texts, data, report) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
-    token_states = passage_token_states(texts, prose, data, report)
+    token_states, token_note = passage_token_states(texts, prose, data, report, params.token_states_max)
     write_index(
         folder,
         model=embedder.name,
@@ -893,4 +911,5 @@ def build_index(
         window_vectors=window_vectors,
         window_start=windows.start,
         token_states=token_states,
+        extra_meta={"token_states_note": token_note} if token_note else None,
     )

@@ -101,3 +101,13 @@ def test_seed_index_has_token_states_and_they_fix_a_cross_lingual_order(seed_set
     hits = searcher.search("Gründung von Tochtergesellschaften im Ausland zu Innovationszwecken", k=5)
     assert "establishing subsidiaries in foreign countries" in hits[0].text
     assert Path(hits[0].source).name == "002_f171d68b874636b5.txt"
+
+
+def test_a_corpus_over_the_token_budget_is_indexed_without_states() -> None:
+    from search.index import passage_token_states
+
+    wanted = np.array([True, True])
+    states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10)
+    assert states is None and "token_states_max" in note and "re-ranking" in note
+    states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10_000)
+    assert states is not None and note == "" and len(states.of(0)) > 0 and len(states.of(1)) > 0
