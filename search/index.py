@@ -838,7 +838,7 @@ def passage_token_states(
 
     if max_tokens is not None:
         rows = np.flatnonzero(wanted)
-        counts = [min(len(ids), MAX_TOKENS) for ids in shared_encoder().tokenizer.content_ids([texts[int(i)] for i in rows], "")]
+        counts = [min(len(ids), MAX_TOKENS) for ids in shared_encoder().bulk_tokenizer.content_ids([texts[int(i)] for i in rows], "")]
         if sum(counts) > max_tokens:
             if progress is not None:
                 progress(len(rows))

