@@ -238,7 +238,10 @@ class Searcher:
     def query_tokens(self, query: str) -> np.ndarray:
         """The query's token states for the re-ranker (search/late.py), cached per query string."""
         return self._queries.get(  # type: ignore[no-any-return]
-            ("tokens", query), lambda: late.shared_encoder().encode([query], True)[0]
+            ("tokens", query),
+            lambda: late.shared_encoder().query_states(
+                query, self.index.lexical.analyzer.stopwords(self.query_language(query))
+            ),
         )
 
     def _dense(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:

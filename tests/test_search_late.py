@@ -123,3 +123,14 @@ def test_a_corpus_over_the_token_budget_is_indexed_without_states() -> None:
     assert states is None and "token_states_max" in note and "re-ranking" in note
     states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10_000)
     assert states is not None and note == "" and len(states.of(0)) > 0 and len(states.of(1)) > 0
+
+
+def test_query_states_leave_out_function_words_and_punctuation(encoder: TokenEncoder) -> None:
+    query = "Which clusters helped food producers?"
+    every = encoder.encode([query], True)[0]
+    content = encoder.query_states(query, frozenset({"which"}))
+    words = encoder.query_states("clusters helped food producers", frozenset())
+    assert len(content) == len(words) < len(every)
+    # the kept tokens are the same rows of the full query's states (computed in its context)
+    assert all(any(np.allclose(row, other, atol=1e-5) for other in every) for row in content)
+    assert len(encoder.query_states("which ?", frozenset({"which"}))) == len(encoder.encode(["which ?"], True)[0])
