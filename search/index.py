@@ -834,11 +834,11 @@ def passage_token_states(
 ) -> tuple[TokenStates | None, str]:
     """Token states of the wanted passages for the re-ranker, through the data directory's
     cache; ``(None, why)`` when they would hold more than ``max_tokens`` tokens."""
-    from search.late import CACHE_NAME, MAX_TOKENS, build_token_states, shared_encoder
+    from search.late import CACHE_NAME, build_token_states, passage_token_counts
 
     if max_tokens is not None:
         rows = np.flatnonzero(wanted)
-        counts = [min(len(ids), MAX_TOKENS) for ids in shared_encoder().bulk_tokenizer.content_ids([texts[int(i)] for i in rows], "")]
+        counts = passage_token_counts([texts[int(i)] for i in rows])
         if sum(counts) > max_tokens:
             if progress is not None:
                 progress(len(rows))

