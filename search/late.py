@@ -27,15 +27,11 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.e5_batches import length_batches
 from search.e5_file import E5Tokenizer, ViterbiTokenizer
-
-if TYPE_CHECKING:
-    from search.e5_onnx import E5OnnxEngine
 
 #: Hidden states after this many of e5-small's 12 layers (8 and 9 measured best, 12 worst).
 LAYER = 9
@@ -58,53 +54,38 @@ class TokenEncoder:
     L2-normalised hidden states of each content token.
 
     The role prefix (``query: ``/``passage: ``) and ``<s>``/``</s>`` go through the model as
-    they do for the pooled vectors, and are dropped from the output. Queries run one at a time on
-    a session whose idle threads sleep (an interactive process shares its cores with a browser)
-    with the quick-to-build Python tokenizer; passages in length-sorted batches on a second
-    session with the ``tokenizers`` library's, built on first use. Thread-safe.
+    they do for the pooled vectors, and are dropped from the output. Queries are tokenised by the
+    quick-to-build Python Viterbi, passages (many, at ingest) by the ``tokenizers`` library's,
+    built on first use, and run in length-sorted batches. Thread-safe.
     """
 
     def __init__(self, path: str | Path | None = None, layers: int = LAYER, batch_tokens: int = 4096) -> None:
-        from search.e5_onnx import E5OnnxEngine, bulk_tokenizer
+        from search.e5_onnx import shared_engine
         from search.embedders import e5_file_path
 
-        self.path = str(path or e5_file_path())
-        self.layers = layers
         self.batch_tokens = batch_tokens
-        self._query = E5OnnxEngine(self.path, layers=layers, tokenizer="query", spin=False)
-        self._file = self._query.file
+        self._engine = shared_engine(path or e5_file_path(), layers)
+        self._file = self._engine.file
         self.hidden = self._file.hidden
         self.bos, self.eos = self._file.bos, self._file.eos
-        self.tokenizer = self._query.tokenizer
-        self._bulk_tokenizer = bulk_tokenizer
-        self._passages: E5OnnxEngine | None = None
-        self._lock = threading.Lock()
+        self.tokenizer = self._engine.tokenizer_for(True)
         self._prefix = {True: _role_tokens(self.tokenizer, "query: "), False: _role_tokens(self.tokenizer, "passage: ")}
 
     @property
-    def bulk_tokenizer(self) -> E5Tokenizer:
+    def bulk_tokenizer(self) -> E5Tokenizer | ViterbiTokenizer:
         """The ``tokenizers`` library's Unigram over the same vocabulary (same ids, much faster per
         text, ~0.9 s to build): for passages at ingest."""
-        return self._bulk_tokenizer(self.path)
-
-    def _passage_engine(self) -> E5OnnxEngine:
-        from search.e5_onnx import E5OnnxEngine
-
-        with self._lock:
-            if self._passages is None:
-                self._passages = E5OnnxEngine(self.path, layers=self.layers)
-            return self._passages
+        return self._engine.tokenizer_for(False)
 
     def encode(self, texts: Sequence[str], is_query: bool) -> list[np.ndarray]:
         """Per text, its content tokens' states ``(tokens, hidden)``, float32, L2-normalised."""
         role = "query: " if is_query else "passage: "
         skip = self._prefix[is_query]
-        engine = self._query if is_query else self._passage_engine()
-        tokenizer = self.tokenizer if is_query else self.bulk_tokenizer
+        tokenizer = self._engine.tokenizer_for(is_query)
         seqs = [[self.bos, *ids[: skip + MAX_TOKENS], self.eos] for ids in tokenizer.content_ids(list(texts), role)]
         out: list[np.ndarray] = [np.zeros((0, self.hidden), dtype=np.float32)] * len(seqs)
         for batch in length_batches([len(s) for s in seqs], len(seqs), self.batch_tokens):
-            states, _ = engine.hidden([seqs[i] for i in batch])
+            states, _ = self._engine.hidden([seqs[i] for i in batch])
             for row, i in enumerate(batch):
                 out[i] = _normalised(states[row, 1 + skip : len(seqs[i]) - 1])
         return out
@@ -117,7 +98,7 @@ class TokenEncoder:
         0.905 = 0.905, held-out 0.812 → 0.833). A query of nothing else keeps all its tokens."""
         skip = self._prefix[True]
         ids = self.tokenizer.content_ids([query], "query: ")[0][: skip + MAX_TOKENS]
-        hidden, _ = self._query.hidden([[self.bos, *ids, self.eos]])
+        hidden, _ = self._engine.hidden([[self.bos, *ids, self.eos]])
         states = _normalised(hidden[0, 1 + skip : -1])
         keep: list[int] = []
         word: list[int] = []
