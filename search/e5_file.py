@@ -56,12 +56,15 @@ class E5File:
         blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=n // QK)
         return _dequantise(blocks["d"], blocks["qs"]).reshape(n // n_in, n_in)
 
-    def q4_blocks(self, name: str, n_in: int) -> tuple[np.ndarray, np.ndarray]:
-        """A Q4_0 matrix left packed: scales ``(rows, n_in/32)`` float32, nibbles ``(rows, n_in/32, 16)`` uint8."""
+    def q4_blocks(self, name: str, n_in: int, contiguous: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """A Q4_0 matrix left packed: scales ``(rows, n_in/32)`` float32, nibbles ``(rows, n_in/32, 16)``
+        uint8 — copied to a contiguous array, or (``contiguous=False``) a strided view on the file,
+        enough for looking up a few rows (the 250k-row word table: no 48 MB copy)."""
         dtype, n, raw = self.tensors[name]
         assert dtype == 1, name
         blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=n // QK).reshape(n // n_in, n_in // QK)
-        return blocks["d"].astype(np.float32), np.ascontiguousarray(blocks["qs"])
+        nibbles = blocks["qs"]
+        return blocks["d"].astype(np.float32), np.ascontiguousarray(nibbles) if contiguous else nibbles
 
 
 def _dequantise(scales: np.ndarray, nibbles: np.ndarray) -> np.ndarray:
@@ -176,11 +179,11 @@ class ViterbiTokenizer:
         self.unk = file.unk
         self._table = {cp: out for cp, out in file.normalisation.items()}
         scores = file.scores.tolist()
-        self._pieces: dict[str, tuple[int, float]] = {}
-        for i, piece in enumerate(file.pieces):
-            if i != file.unk:
-                self._pieces[piece] = (i, scores[i])
-        self._longest = max(len(p) for p in self._pieces)
+        # piece -> (id, score); a repeated piece keeps its last id, and the "<unk>" piece is never matched
+        self._pieces: dict[str, tuple[int, float]] = dict(zip(file.pieces, zip(range(len(scores)), scores, strict=True), strict=True))
+        if self._pieces.get(file.pieces[file.unk], (-1, 0.0))[0] == file.unk:
+            del self._pieces[file.pieces[file.unk]]
+        self._longest = max(map(len, self._pieces))
         self._unk_score = min(scores) - self.UNK_PENALTY
 
     def normalise(self, text: str) -> str:

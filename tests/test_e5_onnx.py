@@ -1,0 +1,44 @@
+"""The ONNX Runtime engine's graph cache (search/e5_onnx.py): built once, reused without ``onnx``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+
+ENGINE = (
+    "import sys, numpy as np; from search.e5_onnx import E5OnnxEngine; from search.embedders import e5_file_path; "
+    "engine = E5OnnxEngine(e5_file_path(), layers=2); "
+    "np.save(sys.argv[1], engine.hidden([[0, 581, 2]])[0]); "
+    "print('onnx' in sys.modules)"
+)
+
+
+def _run(cache: Path, out: Path) -> bool:
+    """Start an engine in a fresh process with ``cache`` as XDG_CACHE_HOME; whether it imported onnx."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run([sys.executable, "-c", ENGINE, str(out)], cwd=REPO, env=env, check=True, capture_output=True, text=True, timeout=120)
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_graph_is_built_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    assert _run(tmp_path, tmp_path / "first.npy") is True  # built: onnx imported
+    cached = list((tmp_path / "regiograph" / "onnx").glob("e5-small-q4-*-l2-g*.onnx"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 100_000
+    assert _run(tmp_path, tmp_path / "second.npy") is False  # read back: no onnx import
+    np.testing.assert_array_equal(np.load(tmp_path / "first.npy"), np.load(tmp_path / "second.npy"))
+
+
+def test_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
+    _run(tmp_path, tmp_path / "good.npy")
+    (cached,) = (tmp_path / "regiograph" / "onnx").glob("*.onnx")
+    size = cached.stat().st_size
+    cached.write_bytes(cached.read_bytes()[: size // 3])  # a truncated file
+    assert _run(tmp_path, tmp_path / "again.npy") is True
+    assert cached.stat().st_size == size
+    np.testing.assert_array_equal(np.load(tmp_path / "good.npy"), np.load(tmp_path / "again.npy"))
