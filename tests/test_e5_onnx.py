@@ -42,3 +42,12 @@ def test_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
     assert _run(tmp_path, tmp_path / "again.npy") is True
     assert cached.stat().st_size == size
     np.testing.assert_array_equal(np.load(tmp_path / "good.npy"), np.load(tmp_path / "again.npy"))
+
+
+def test_unwritable_cache_only_costs_a_rebuild(tmp_path: Path) -> None:
+    """A cache location that cannot be created (here: a file where the folder should be) is not an error."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file, not a folder")
+    assert _run(blocked, tmp_path / "a.npy") is True
+    assert _run(blocked, tmp_path / "b.npy") is True  # built again: nothing could be kept
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
