@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
+
+# ONNX Runtime ≥ 1.2x starts a telemetry client at import: it keeps a device id under
+# ~/.cache/Microsoft, a debug log in /tmp, and would upload events. regiograph runs offline and
+# sends nothing: off before the import (a user's own setting wins).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+import onnxruntime as ort  # after the telemetry switch
 
 from search.e5_batches import pad, pooled_vectors, text_windows
 from search.e5_file import QK, E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file

@@ -51,3 +51,18 @@ def test_unwritable_cache_only_costs_a_rebuild(tmp_path: Path) -> None:
     assert _run(blocked, tmp_path / "a.npy") is True
     assert _run(blocked, tmp_path / "b.npy") is True  # built again: nothing could be kept
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+def test_onnx_runtime_keeps_no_telemetry(tmp_path: Path) -> None:
+    """ONNX Runtime's telemetry is off: no device id in the cache, no debug log, no file in the
+    working directory (it wrote ``:memory:.ses`` there when its cache could not be written)."""
+    cache = tmp_path / "cache"
+    work = tmp_path / "work"
+    work.mkdir()
+    before = set(Path("/tmp").glob("mat-debug-*.log"))
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(XDG_CACHE_HOME=str(cache), PYTHONPATH=str(REPO))
+    subprocess.run([sys.executable, "-c", ENGINE, str(tmp_path / "out.npy")], cwd=work, env=env, check=True, capture_output=True, timeout=120)
+    assert sorted(p.name for p in cache.iterdir()) == ["regiograph"]
+    assert list(work.iterdir()) == []
+    assert set(Path("/tmp").glob("mat-debug-*.log")) == before
