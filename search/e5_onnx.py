@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-# ONNX Runtime ≥ 1.2x starts a telemetry client at import: it keeps a device id under
-# ~/.cache/Microsoft, a debug log in /tmp, and would upload events. regiograph runs offline and
-# sends nothing: off before the import (a user's own setting wins).
+# ONNX Runtime 1.30 starts a telemetry client at import: it keeps a device id under
+# ~/.cache/Microsoft and a debug log in /tmp, and flushes usage events (strace showed no
+# connection here, the machine is offline). regiograph sends nothing: off before the import (a
+# user's own setting wins).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import onnxruntime as ort  # after the telemetry switch
