@@ -377,6 +377,23 @@ class Bm25Scores:
             scores += self.nonoccurrence[ids].sum()
         return scores
 
+    def matching(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the passages holding at least one of the tokens: the same scores as
+        :meth:`get_scores`, without an array over every passage (at 1M passages, scoring,
+        masking and cutting that array cost ~5 ms a query)."""
+        columns = len(self.indptr) - 1
+        ids = [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns]
+        spans = [(int(self.indptr[i]), int(self.indptr[i + 1])) for i in ids]
+        if not spans:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows = np.concatenate([self.indices[a:b] for a, b in spans])
+        values = np.concatenate([self.data[a:b] for a, b in spans]).astype(np.float64)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        scores: np.ndarray = np.bincount(inverse, weights=values, minlength=len(unique)).astype(np.float64)
+        if self.nonoccurrence is not None:
+            scores = scores + float(self.nonoccurrence[ids].sum())
+        return unique.astype(np.int64), scores.astype(np.float32)
+
 
 @dataclass
 class LexicalIndex:
@@ -390,10 +407,17 @@ class LexicalIndex:
         known = [t for t in tokens if t in vocab]
         if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0).astype(np.float32)
-        ids, top = top_k(np.arange(len(scores)), scores, k)
+        if isinstance(self.bm25, Bm25Scores):
+            rows, scores = self.bm25.matching(known)
+            if allowed is not None:
+                keep_rows = allowed[rows]
+                rows, scores = rows[keep_rows], scores[keep_rows]
+        else:
+            scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+            if allowed is not None:
+                scores = np.where(allowed, scores, 0.0).astype(np.float32)
+            rows = np.arange(len(scores))
+        ids, top = top_k(rows, scores, k)
         keep = top > 0
         return ids[keep], top[keep]
 

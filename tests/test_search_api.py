@@ -157,7 +157,11 @@ def test_bm25_read_back_without_bm25s_scores_like_bm25s(searcher: Searcher) -> N
     vocab = sorted(t for t in ours.vocab_dict if t)
     for start in range(0, min(len(vocab), 400), 7):
         tokens = [*vocab[start : start + 5], vocab[start], "not-a-token"]
-        assert np.array_equal(ours.get_scores(tokens), reference.get_scores(tokens))
+        expected = reference.get_scores(tokens)
+        assert np.array_equal(ours.get_scores(tokens), expected)
+        rows, scores = ours.matching(tokens)  # the sparse form the search uses
+        assert np.array_equal(rows, np.flatnonzero(expected))
+        assert np.allclose(scores, expected[rows], rtol=1e-5)
     assert json.loads((folder / "stopwords.json").read_text(encoding="utf-8")) == stopword_lists()
     assert searcher.index.lexical.analyzer.stopwords("da") == frozenset(stopword_lists()["da"])
 
