@@ -12,6 +12,7 @@ Used by the ONNX Runtime engine (``search/e5_onnx.py``, the default), the torch 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import struct
 from collections.abc import Sequence
@@ -99,7 +100,8 @@ def read_e5_file(path: str | Path) -> E5File:
     pos += 4 * n_pieces
     blob = bytes(data[pos : pos + blob_len])
     pos += blob_len
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    bounds = offsets.tolist()  # Python ints: slicing with numpy scalars took 0.14 s for 250k pieces, this 0.09 s
+    pieces = [blob[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
     n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
     pos += 8
     normalisation: dict[int, str] = {}
@@ -189,13 +191,14 @@ class ViterbiTokenizer:
     def __init__(self, file: E5File) -> None:
         self.unk = file.unk
         self._table = {cp: out for cp, out in file.normalisation.items()}
-        scores = file.scores.tolist()
-        # piece -> (id, score); a repeated piece keeps its last id, and the "<unk>" piece is never matched
-        self._pieces: dict[str, tuple[int, float]] = dict(zip(file.pieces, zip(range(len(scores)), scores, strict=True), strict=True))
-        if self._pieces.get(file.pieces[file.unk], (-1, 0.0))[0] == file.unk:
+        self._scores: list[float] = file.scores.tolist()
+        # piece -> id (its score in ``_scores``; ids only: 250k tuples took another 55 ms to build);
+        # a repeated piece keeps its last id, and the "<unk>" piece is never matched
+        self._pieces: dict[str, int] = dict(zip(file.pieces, range(len(self._scores)), strict=True))
+        if self._pieces.get(file.pieces[file.unk], -1) == file.unk:
             del self._pieces[file.pieces[file.unk]]
         self._longest = max(map(len, self._pieces))
-        self._unk_score = min(scores) - self.UNK_PENALTY
+        self._unk_score = min(self._scores) - self.UNK_PENALTY
 
     def normalise(self, text: str) -> str:
         text = text.split("\x00", 1)[0]
@@ -209,7 +212,7 @@ class ViterbiTokenizer:
         best = [float("-inf")] * (n + 1)
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (start, id) of the last piece ending here
         best[0] = 0.0
-        pieces = self._pieces
+        pieces, scores = self._pieces, self._scores
         for start in range(n):
             base = best[start]
             if base == float("-inf"):
@@ -221,10 +224,10 @@ class ViterbiTokenizer:
                     continue
                 if end == start + 1:
                     single = True
-                score = base + hit[1]
+                score = base + scores[hit]
                 if score > best[end]:
                     best[end] = score
-                    back[end] = (start, hit[0])
+                    back[end] = (start, hit)
             if not single:
                 score = base + self._unk_score
                 if score > best[start + 1]:
