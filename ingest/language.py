@@ -52,7 +52,10 @@ def detect_many(texts: list[str]) -> list[str]:
 
 @cache
 def query_detector() -> LanguageDetector:
-    """A fast-loading detector for short queries (trigram models only: 0.3 s instead of 7 s)."""
+    """A fast-loading detector for short queries (trigram models only: 0.3 s instead of 7 s).
+
+    Its models are loaded here, in parallel (0.22 s on 2 cores, against 0.31 s one by one on the
+    first detection; either way lingua holds the GIL while it loads them)."""
     from lingua import Language, LanguageDetectorBuilder
 
     langs = [getattr(Language, name) for name in SUPPORTED]
@@ -60,6 +63,7 @@ def query_detector() -> LanguageDetector:
         LanguageDetectorBuilder.from_languages(*langs)
         .with_low_accuracy_mode()
         .with_minimum_relative_distance(0.01)
+        .with_preloaded_language_models()
         .build()
     )
 

@@ -169,9 +169,18 @@ class Searcher:
 
     def _raw_vector(self, query: str) -> np.ndarray:
         """The query embedding before language centring, cached per query string."""
-        return self._queries.get(  # type: ignore[no-any-return]
-            ("raw", query), lambda: np.asarray(self.embedder.embed_queries([query])[0], dtype=np.float32)
-        )
+        return self._queries.get(("raw", query), lambda: self._embed_query(query)[0])  # type: ignore[no-any-return]
+
+    def _embed_query(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The query's vector and, where the embedder computes them in the same run (the default
+        ONNX engine, for the re-ranker's layer), its token states for :meth:`query_tokens`: one
+        model run and one session per search instead of two (the engine keeps its last queries,
+        so asking again does not run the model again)."""
+        joint = getattr(self.embedder, "embed_query_with_states", None)
+        if joint is not None and getattr(self.embedder, "TAP", None) == late.LAYER:
+            vector, states = joint(query)
+            return np.asarray(vector, dtype=np.float32), states
+        return np.asarray(self.embedder.embed_queries([query])[0], dtype=np.float32), None
 
     def query_vector(self, query: str) -> np.ndarray:
         """The (centred) query embedding, cached per query string."""
@@ -240,7 +249,7 @@ class Searcher:
         return self._queries.get(  # type: ignore[no-any-return]
             ("tokens", query),
             lambda: late.shared_encoder().query_states(
-                query, self.index.lexical.analyzer.stopwords(self.query_language(query))
+                query, self.index.lexical.analyzer.stopwords(self.query_language(query)), states=self._embed_query(query)[1]
             ),
         )
 

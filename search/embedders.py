@@ -299,6 +299,10 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
     ``threads``: the session's intra-op threads (``None``: one per core); idle threads sleep
     rather than spin, as suits a server with several users or a browser beside it."""
 
+    #: The layer whose token states the re-ranker uses (``search.late.LAYER``): a query's run
+    #: returns them with its vector, so a search runs the model once and loads one session.
+    TAP = 9
+
     def _load(self) -> Any:
         from search.e5_onnx import E5OnnxEngine
 
@@ -307,7 +311,14 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
             batch_size=self.batch_size,
             batch_tokens=self.batch_tokens,
             threads=self.threads,
+            tap=self.TAP,
         )
+
+    def embed_query_with_states(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The query's vector (as ``embed_queries([query])[0]``) and its layer-``TAP`` states over
+        its whole sequence (``<s>``, ``query: ``, its tokens, ``</s>``; None when it is longer
+        than one window), from one run of the model."""
+        return self._engine().query(query)  # type: ignore[no-any-return]
 
 
 class E5TorchEmbedder(_E5EngineEmbedder):

@@ -27,11 +27,15 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.e5_batches import length_batches
 from search.e5_file import E5Tokenizer, ViterbiTokenizer
+
+if TYPE_CHECKING:
+    from search.e5_onnx import E5OnnxEngine
 
 #: Hidden states after this many of e5-small's 12 layers (8 and 9 measured best, 12 worst).
 LAYER = 9
@@ -60,28 +64,39 @@ class TokenEncoder:
     """
 
     def __init__(self, path: str | Path | None = None, layers: int = LAYER, batch_tokens: int = 4096) -> None:
-        from search.e5_onnx import shared_engine
+        from search.e5_file import load_file, query_tokenizer
         from search.embedders import e5_file_path
 
         self.batch_tokens = batch_tokens
-        self._engine = shared_engine(path or e5_file_path(), layers)
-        self._file = self._engine.file
+        self.path = str(path or e5_file_path())
+        self.layers = layers
+        self._file = load_file(self.path)
         self.hidden = self._file.hidden
         self.bos, self.eos = self._file.bos, self._file.eos
-        self.tokenizer = self._engine.tokenizer_for(True)
+        self.tokenizer = query_tokenizer(self.path)
         self._prefix = {True: _role_tokens(self.tokenizer, "query: "), False: _role_tokens(self.tokenizer, "passage: ")}
+
+    @property
+    def _engine(self) -> E5OnnxEngine:
+        """The ``layers``-layer session, loaded on first use (a search that brings its query's
+        states from the embedder's run never loads it)."""
+        from search.e5_onnx import shared_engine
+
+        return shared_engine(self.path, self.layers)
 
     @property
     def bulk_tokenizer(self) -> E5Tokenizer | ViterbiTokenizer:
         """The ``tokenizers`` library's Unigram over the same vocabulary (same ids, much faster per
         text, ~0.9 s to build): for passages at ingest."""
-        return self._engine.tokenizer_for(False)
+        from search.e5_file import bulk_tokenizer
+
+        return bulk_tokenizer(self.path)
 
     def encode(self, texts: Sequence[str], is_query: bool) -> list[np.ndarray]:
         """Per text, its content tokens' states ``(tokens, hidden)``, float32, L2-normalised."""
         role = "query: " if is_query else "passage: "
         skip = self._prefix[is_query]
-        tokenizer = self._engine.tokenizer_for(is_query)
+        tokenizer = self.tokenizer if is_query else self.bulk_tokenizer
         seqs = [[self.bos, *ids[: skip + MAX_TOKENS], self.eos] for ids in tokenizer.content_ids(list(texts), role)]
         out: list[np.ndarray] = [np.zeros((0, self.hidden), dtype=np.float32)] * len(seqs)
         for batch in length_batches([len(s) for s in seqs], len(seqs), self.batch_tokens):
@@ -90,16 +105,21 @@ class TokenEncoder:
                 out[i] = _normalised(states[row, 1 + skip : len(seqs[i]) - 1])
         return out
 
-    def query_states(self, query: str, stopwords: Collection[str] = ()) -> np.ndarray:
+    def query_states(self, query: str, stopwords: Collection[str] = (), states: np.ndarray | None = None) -> np.ndarray:
         """The query's token states for MaxSim, without the tokens of its function words
         (``stopwords``, lower-case) and punctuation: they run through the model as context, but
         "which", "hvilke" or "?" would otherwise count as much as the words that carry the
         question (measured: seeds 0.877 → 0.889, held-out 0.850 → 0.917; with distractors
-        0.905 = 0.905, held-out 0.812 → 0.833). A query of nothing else keeps all its tokens."""
+        0.905 = 0.905, held-out 0.812 → 0.833). A query of nothing else keeps all its tokens.
+
+        ``states``: the query's layer-``layers`` states over its whole sequence, when the
+        embedder's run already computed them (``E5OnnxEmbedder.embed_query_with_states``)."""
         skip = self._prefix[True]
-        ids = self.tokenizer.content_ids([query], "query: ")[0][: skip + MAX_TOKENS]
-        hidden, _ = self._engine.hidden([[self.bos, *ids, self.eos]])
-        states = _normalised(hidden[0, 1 + skip : -1])
+        ids = self.tokenizer.content_ids([query], "query: ")[0]
+        if states is None or len(states) != len(ids) + 2 or len(ids) > skip + MAX_TOKENS:
+            ids = ids[: skip + MAX_TOKENS]
+            states = self._engine.hidden([[self.bos, *ids, self.eos]])[0][0]
+        states = _normalised(states[1 + skip : -1])
         keep: list[int] = []
         word: list[int] = []
         pieces = self._file.pieces
@@ -142,8 +162,9 @@ _encoder_lock = threading.RLock()
 
 
 def shared_encoder() -> TokenEncoder:
-    """The process's encoder (loaded once: ~0.4 s to read the file, build the query session and
-    the query tokenizer)."""
+    """The process's encoder (loaded once: the model file and the query tokenizer, shared with the
+    embedder; its own ONNX session only when passages are encoded or a query's states do not
+    come with its vector)."""
     global _encoder
     with _encoder_lock:
         if _encoder is None:

@@ -66,3 +66,29 @@ def test_onnx_runtime_keeps_no_telemetry(tmp_path: Path) -> None:
     assert sorted(p.name for p in cache.iterdir()) == ["regiograph"]
     assert list(work.iterdir()) == []
     assert set(Path("/tmp").glob("mat-debug-*.log")) == before
+
+
+def test_a_query_run_gives_its_vector_and_the_tapped_layer() -> None:
+    """``E5OnnxEngine.query``: one run for a query's vector (as ``encode``) and the states after
+    ``tap`` layers (as an engine of that many layers), which the re-ranker uses."""
+    from search.e5_file import query_tokenizer
+    from search.e5_onnx import E5OnnxEngine, shared_engine
+    from search.embedders import E5OnnxEmbedder, e5_file_path
+    from search.late import LAYER
+
+    assert E5OnnxEmbedder.TAP == LAYER
+    path = e5_file_path()
+    engine = E5OnnxEngine(path, tap=LAYER)
+    short = shared_engine(path, LAYER)
+    for query in ("Hvordan hjælper regioner SMV'er med eksport?", "study visits", "x"):
+        vector, states = engine.query(query)
+        np.testing.assert_allclose(vector, engine.encode([query], True)[0], atol=1e-6)
+        ids = query_tokenizer(str(path)).content_ids([query], "query: ")[0]
+        expected, _ = short.hidden([[engine.bos, *ids, engine.eos]])
+        assert states is not None and states.shape == (len(ids) + 2, engine.dim)
+        np.testing.assert_allclose(states, expected[0], atol=1e-4)
+        assert engine.query(query)[0] is vector  # kept: asked again, not run again
+    long = "regional support for exporting firms " * 120  # more than one 512-token window
+    vector, states = engine.query(long)
+    assert states is None
+    np.testing.assert_allclose(vector, engine.encode([long], True)[0], atol=1e-6)
