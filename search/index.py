@@ -266,7 +266,7 @@ def build_dense(vectors: np.ndarray, params: IndexParams) -> tuple[Any, str]:
 class DenseIndex:
     """FAISS index + the vectors it holds (memory-mapped) for exact search inside filters."""
 
-    index: Any
+    index: Any  # None when loaded flat: numpy searches the memory-mapped vectors
     vectors: np.ndarray
     kind: str
     params: IndexParams
@@ -278,8 +278,6 @@ class DenseIndex:
         flat or the filter is narrow, FAISS's ID selector otherwise, falling back to exact when
         the ANN search returns fewer than ``k`` allowed passages.
         """
-        import faiss
-
         n = len(self.vectors)
         k = min(k, n)
         if k <= 0:
@@ -297,6 +295,8 @@ class DenseIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if self.kind == "flat" or len(ids_allowed) <= 50_000:
             return self._exact(q[0], ids_allowed, k)
+        import faiss
+
         fx: Any = faiss
         bitmap = np.packbits(allowed, bitorder="little")
         selector = fx.IDSelectorBitmap(n, fx.swig_ptr(bitmap))
@@ -588,9 +588,11 @@ def write_index(
 
 
 def load_index(folder: Path, model: str | None = None, generation: int | None = None) -> SearchIndex:
-    """Open a persisted index (read-only, vectors and BM25 arrays memory-mapped); refuse another model or generation."""
-    import faiss
+    """Open a persisted index (read-only, vectors and BM25 arrays memory-mapped); refuse another model or generation.
 
+    A flat (exact) index is searched with numpy over the memory-mapped vectors, so its FAISS
+    file is not read: that would be a second copy of every vector in memory (300 MB at the
+    200k-passage threshold) and the import of FAISS in every searching process."""
     from search.lexical import Analyzer
 
     meta_path = folder / "meta.json"
@@ -608,7 +610,11 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         raise IndexMismatchError(f"the search index belongs to generation {meta['generation']}, not {generation}; run `regiograph reindex`")
     params = IndexParams(**meta["params"])
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-    index: Any = faiss.read_index(str(folder / "dense.faiss"))
+    index: Any = None
+    if meta["index_type"] != "flat":
+        import faiss
+
+        index = faiss.read_index(str(folder / "dense.faiss"))
     if meta["index_type"] == "hnsw":
         index.hnsw.efSearch = params.ef_search
     elif meta["index_type"].startswith("ivf"):

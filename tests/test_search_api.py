@@ -168,7 +168,7 @@ def test_bm25_read_back_without_bm25s_scores_like_bm25s(searcher: Searcher) -> N
 
 def test_searching_imports_no_heavy_modules(seed_settings: Settings) -> None:
     """What the explorer's cold start must not pay for: bm25s (and scipy), torch, networkx,
-    pandas; nor a second ONNX session for the re-ranker's token states (the embedder's run of
+    pandas, FAISS for a flat index (numpy searches its memory-mapped vectors); nor a second ONNX session for the re-ranker's token states (the embedder's run of
     the query gives them)."""
     import subprocess
     import sys
@@ -181,7 +181,8 @@ def test_searching_imports_no_heavy_modules(seed_settings: Settings) -> None:
         "searcher = load_searcher(load_settings())\n"
         "hits = searcher.search('study visits for SME internationalisation', k=3)\n"
         "assert hits and searcher.index.token_states is not None\n"
-        "print(sorted(m for m in ('bm25s', 'scipy', 'torch', 'networkx', 'pandas') if m in sys.modules))\n"
+        "assert searcher.index.dense.kind == 'flat'\n"
+        "print(sorted(m for m in ('bm25s', 'scipy', 'torch', 'networkx', 'pandas', 'faiss') if m in sys.modules))\n"
         "print(sorted(key[1:] for key in e5_onnx._ENGINES))\n"
     )
     env = {**os.environ, "REGIOGRAPH_DATA": str(seed_settings.data_dir), "REGIOGRAPH_EMBEDDER": seed_settings.embedder}
