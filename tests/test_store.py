@@ -94,6 +94,22 @@ def test_replace_graph_with_bad_data_keeps_the_old_graph(tmp_path: Path) -> None
     assert store.triple_count() == 1
 
 
+def test_new_graph_with_bad_data_writes_nothing(tmp_path: Path) -> None:
+    """A new graph is loaded straight into place, in one transaction: an error on its last line
+    leaves no triple of the lines before it, and no graph."""
+    _, store = _writer_store(tmp_path)
+    g = URIRef("https://x.org/new")
+    good = "".join(f"<https://x.org/a{i}> <https://x.org/p> \"{i}\" .\n" for i in range(1000))
+    with pytest.raises(StoreError, match="could not load graph"):
+        store.replace_graph(g, good + "<https://x.org/broken\n")
+    assert store.triple_count() == 0 and str(g) not in set(store.named_graphs())
+    store.replace_graph(g, good)  # then loaded, and replaced whole
+    store.replace_graph(g, good[: good.index("\n") + 1])
+    assert store.triple_count() == 1
+    store.replace_graph(URIRef("https://x.org/empty"), "")
+    assert "https://x.org/empty" in set(store.named_graphs())
+
+
 def test_query_row_limit_sets_truncated(tmp_path: Path) -> None:
     _, store = _writer_store(tmp_path)
     nt = "".join(f"<https://x.org/a{i}> <https://x.org/p> \"{i}\" .\n" for i in range(50))
