@@ -243,11 +243,13 @@ class E5OnnxEngine:
         of its whole sequence ``(tokens, hidden)`` (``<s>``, the ``query: `` prefix, its tokens,
         ``</s>``): one run of the model for both; None for a text longer than one window.
         The last 64 queries are kept."""
+        if self.layers != self.file.layers:
+            raise ValueError(f"a query's vector needs all {self.file.layers} layers; this engine runs {self.layers}")
         with self._queries_lock:
             if text in self._queries:
                 self._queries.move_to_end(text)
                 return self._queries[text]
-        content = self.tokenizer_for(True).content_ids([text], "query: ")[0]
+        content = self.tokenizer_for(True).content_ids([text], "query: ")[0] if self.tap is not None else []
         if self.tap is None or len(content) > self.window:
             found: tuple[np.ndarray, np.ndarray | None] = (self.encode([text], True)[0], None)
         else:
