@@ -248,17 +248,35 @@ def _z(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def rerank(items: list[tuple[int, float]], query_tokens: np.ndarray, states: TokenStates, weight: float = WEIGHT) -> list[tuple[int, float]]:
+def rerank(
+    items: list[tuple[int, float]],
+    query_tokens: np.ndarray,
+    states: TokenStates,
+    weight: float = WEIGHT,
+    extra: Sequence[int] = (),
+) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its first ``DEPTH`` re-ordered by
     ``z(score) + weight · z(MaxSim)``; they keep the fused scores of their new places, so
-    scores still fall down the list. Rows without token states get a neutral token term."""
-    head, tail = items[:DEPTH], items[DEPTH:]
+    scores still fall down the list. Rows without token states get a neutral token term.
+
+    ``extra``: rows from outside the first ``DEPTH`` that join them with a neutral fused term
+    and compete on their token evidence alone (the lexical channel's best prose passage: a
+    same-language answer that BM25 ranks first but the fusion, which weighs BM25 low against
+    the trap of same-language distractors, leaves out of the first 100; measured in
+    docs/benchmarks.md). Rows without token states are not taken.
+    """
+    head = items[:DEPTH]
     if len(head) < 2 or not len(query_tokens):
         return items
-    scores = np.array([s for _, s in head], dtype=np.float64)
-    sims = np.array([maxsim(query_tokens, states.of(r)) for r, _ in head], dtype=np.float64)
+    present = {r for r, _ in head}
+    joined = [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))]
+    pool = [r for r, _ in head] + joined
+    sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
     if not np.isfinite(sims).any():
         return items
-    combined = _z(scores) + weight * _z(sims)
-    order = np.argsort(-combined, kind="stable")
-    return [(head[j][0], head[i][1]) for i, j in enumerate(order)] + tail
+    fused = np.concatenate([_z(np.array([s for _, s in head], dtype=np.float64)), np.zeros(len(joined))])
+    order = np.argsort(-(fused + weight * _z(sims)), kind="stable")
+    scores = [s for _, s in head] + [head[-1][1]] * len(joined)  # the joined take the pool's lowest score
+    moved = set(joined)
+    tail = [(r, s) for r, s in items[DEPTH:] if r not in moved]
+    return [(pool[j], scores[i]) for i, j in enumerate(order)] + tail

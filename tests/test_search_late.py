@@ -108,6 +108,25 @@ def test_rerank_promotes_the_passage_whose_tokens_match() -> None:
     assert rerank(items, np.zeros((0, 4), dtype=np.float32), states) == items
 
 
+def test_rerank_lets_an_extra_row_compete_on_its_tokens_alone() -> None:
+    """The lexical channel's best prose passage joins the head from far down the fused list
+    (or from outside it) with a neutral fused term: its token evidence can lift it; a row
+    without token states (a list of operations) is not taken."""
+    e = np.eye(4, dtype=np.float32)
+    query = e[[0, 1]]
+    head = [(i, 1.0 - i / 100) for i in range(DEPTH)]
+    items = [*head, (DEPTH, 0.5), (DEPTH + 1, 0.4)]
+    matches, weak, no_states = e[[0, 1]], e[[2]], None
+    states = _states([weak] * DEPTH + [matches, no_states])
+    out = rerank(items, query, states, weight=1.0, extra=[DEPTH, DEPTH + 1])
+    assert out[0][0] == DEPTH  # every head row matches nothing: the joined one matches both tokens
+    assert [r for r, _ in out].count(DEPTH) == 1 and out[-1] == (DEPTH + 1, 0.4)  # moved once; the stateless one stays
+    assert [s for _, s in out] == sorted((s for _, s in out), reverse=True)
+    # a joined row that matches no better than the head stays below the head's best
+    states = _states([matches] * DEPTH + [weak, no_states])
+    assert rerank(items, query, states, weight=1.0, extra=[DEPTH])[0][0] != DEPTH
+
+
 def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncoder) -> None:
     store: dict[str, np.ndarray] = {}
     calls: list[int] = []
