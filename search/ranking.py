@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from search.index import norm_label
-
 RRF_K = 60
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&-]{1,9}\b")
-_WORD = re.compile(r"[^\W_]+")
 
 
 def rrf(rankings: Mapping[str, Sequence[int]], weights: Mapping[str, float] | None = None, k: int = RRF_K) -> dict[int, float]:
@@ -81,11 +78,6 @@ def query_ngrams(normalised_words: Sequence[str], max_len: int = 6) -> list[tupl
     return out
 
 
-def _genitive_base(text: str) -> str:
-    """``text`` without a genitive ``-s`` on its last word (at least 4 letters before it), or ``""``."""
-    return text[:-1] if text.endswith("s") and len(text.rsplit(" ", 1)[-1]) >= 5 else ""
-
-
 def match_entities(
     query: str,
     normalised_words: Sequence[str],
@@ -95,23 +87,14 @@ def match_entities(
     """Entities named in the query: (IRI, the alias matched), longest non-overlapping matches first.
 
     A short alias (≤ 3 letters) counts only when the query writes it as an acronym (``EIS``);
-    an alias that is a common word of some language never counts alone. A name in the genitive
-    of the Germanic languages (da/sv/nb/de/nl/en: "Region Midtjyllands", "Hampshires",
-    "Europas") matches its alias when the name as written does not.
+    an alias that is a common word of some language never counts alone.
     """
     acronyms = {a.casefold() for a in _ACRONYM.findall(query)}
-    capitalised = {norm_label(w) for w in _WORD.findall(query) if w[:1].isupper()}
     taken = [False] * len(normalised_words)
     out: list[tuple[str, str]] = []
     for start, end, text in query_ngrams(normalised_words):
-        if any(taken[start:end]):
+        if any(taken[start:end]) or text not in aliases:
             continue
-        if text not in aliases:
-            if normalised_words[end - 1] not in capitalised:  # a genitive name, not a plural noun
-                continue
-            text = _genitive_base(text)
-            if text not in aliases:
-                continue
         if end - start == 1 and (text in common_words or (len(text) <= 3 and text not in acronyms)):
             continue
         if len(text) < 2:
