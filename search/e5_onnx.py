@@ -232,10 +232,14 @@ class E5OnnxEngine:
         x /= np.sqrt((x * x).mean(axis=-1, keepdims=True) + self.file.eps)
         return (x * self.emb_norm[0] + self.emb_norm[1]).astype(np.float32, copy=False)
 
+    def _run(self, seqs: Sequence[list[int]], outputs: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        """The graph's ``outputs`` for a batch of framed sequences, padded, and the mask."""
+        ids, mask = pad(seqs, self.eos)
+        return self._session.run(outputs, {"x": self.embed_tokens(ids), "mask": mask}), mask
+
     def hidden(self, seqs: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """States after ``layers`` layers of a batch of framed sequences, padded: ``(B, L, hidden)`` and the mask."""
-        ids, mask = pad(seqs, self.eos)
-        (states,) = self._session.run(["hidden"], {"x": self.embed_tokens(ids), "mask": mask})
+        (states,), mask = self._run(seqs, ["hidden"])
         return states, mask
 
     def query(self, text: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -253,10 +257,8 @@ class E5OnnxEngine:
         if self.tap is None or len(content) > self.window:
             found: tuple[np.ndarray, np.ndarray | None] = (self.encode([text], True)[0], None)
         else:
-            seq = [self.bos, *content, self.eos]
-            x = self.embed_tokens(np.asarray([seq], dtype=np.int64))
-            states, tapped = self._session.run(["hidden", "tap"], {"x": x, "mask": np.ones((1, len(seq)), dtype=np.int32)})
-            vector = states[0].mean(axis=0, dtype=np.float64)
+            (states, tapped), mask = self._run([[self.bos, *content, self.eos]], ["hidden", "tap"])
+            vector = _mean_pooled(states, mask)[0]
             found = ((vector / max(float(np.linalg.norm(vector)), 1e-6)).astype(np.float32), tapped[0])
         with self._queries_lock:
             self._queries[text] = found
@@ -265,8 +267,7 @@ class E5OnnxEngine:
         return found
 
     def _pooled(self, seqs: list[list[int]]) -> np.ndarray:
-        states, mask = self.hidden(seqs)
-        return (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return _mean_pooled(*self.hidden(seqs))
 
     def encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         """L2-normalised float32 vectors, one per text, in input order (the full model only)."""
@@ -278,6 +279,11 @@ class E5OnnxEngine:
         content = self.tokenizer_for(is_query).content_ids(texts, "query: " if is_query else "passage: ")
         windows = text_windows(content, self.window, self.bos, self.eos)
         return pooled_vectors(windows, len(texts), self.dim, self._pooled, self.batch_size, self.batch_tokens)
+
+
+def _mean_pooled(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of each sequence's states over its real tokens, ``(B, hidden)``."""
+    return (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
 _ENGINES: dict[tuple[str, int | None, int | None], E5OnnxEngine] = {}

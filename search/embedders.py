@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from regiograph.errors import ConfigError, IndexMismatchError
+from search.late import LAYER
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -299,9 +300,9 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
     ``threads``: the session's intra-op threads (``None``: one per core); idle threads sleep
     rather than spin, as suits a server with several users or a browser beside it."""
 
-    #: The layer whose token states the re-ranker uses (``search.late.LAYER``): a query's run
-    #: returns them with its vector, so a search runs the model once and loads one session.
-    TAP = 9
+    #: The layer whose token states the re-ranker uses: a query's run returns them with its
+    #: vector, so a search runs the model once and loads one session.
+    TAP = LAYER
 
     def _load(self) -> Any:
         from search.e5_onnx import E5OnnxEngine

@@ -365,10 +365,15 @@ class Bm25Scores:
             nonoccurrence=np.load(nonoccurrence) if nonoccurrence.exists() else None,
         )
 
+    def _columns(self, tokens: list[str]) -> list[int]:
+        """The score columns of the known tokens, repeats kept (bm25s's vocabulary also holds "",
+        which has no column)."""
+        columns = len(self.indptr) - 1
+        return [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns]
+
     def get_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for the tokens (unknown tokens ignored, repeats count twice)."""
-        columns = len(self.indptr) - 1  # bm25s's vocabulary also holds "", which no passage has
-        ids = [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns]
+        ids = self._columns(tokens)
         scores = np.zeros(self.num_docs, dtype=self.data.dtype)
         for token in ids:
             start, end = int(self.indptr[token]), int(self.indptr[token + 1])
@@ -381,8 +386,7 @@ class Bm25Scores:
         """(rows, scores) of the passages holding at least one of the tokens: the same scores as
         :meth:`get_scores`, without an array over every passage (at 1M passages, scoring,
         masking and cutting that array cost ~5 ms a query)."""
-        columns = len(self.indptr) - 1
-        ids = [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns]
+        ids = self._columns(tokens)
         spans = [(int(self.indptr[i]), int(self.indptr[i + 1])) for i in ids]
         if not spans:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
