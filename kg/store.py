@@ -28,6 +28,7 @@ from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.term import Node
 
 from kg.namespaces import sparql_prologue
+from kg.ordering import MAX_ROWS, FinalOrder, order_in_memory, split_final_order
 from regiograph.errors import LockedError, QueryError, StoreError
 
 if TYPE_CHECKING:
@@ -194,19 +195,20 @@ class GraphStore:
         check_read_only(sparql)
         text = with_prologue(bind_values(sparql, bindings or {}))
         started = time.perf_counter()
-        try:
-            result = self._store.query(
-                text,
-                use_default_graph_as_union=True,
-                custom_functions={ox.NamedNode(k): f for k, f in (custom_functions or {}).items()} or None,
-            )
-        except SyntaxError as exc:
-            raise QueryError(f"invalid SPARQL: {exc}") from exc
-        except RuntimeError as exc:
-            raise QueryError(f"query failed: {exc}") from exc
-        except OSError as exc:
-            raise StoreError(f"store error while querying: {exc}") from exc
         deadline = started + timeout_s if timeout_s else None
+        functions = {ox.NamedNode(k): f for k, f in (custom_functions or {}).items()} or None
+        final = split_final_order(text)
+        ordered = self._ordered_in_memory(final, functions, deadline, timeout_s) if final is not None else None
+        if ordered is not None:
+            variables, ordered_rows = ordered
+            return QueryResult(
+                "select",
+                variables,
+                [dict(zip(variables, map(from_ox, row), strict=True)) for row in ordered_rows[:row_limit]],
+                truncated=row_limit is not None and len(ordered_rows) > row_limit,
+                elapsed_ms=_ms(started),
+            )
+        result = self._run(text, functions)
         if isinstance(result, ox.QueryBoolean):
             return QueryResult("ask", [], [], boolean=bool(result), elapsed_ms=_ms(started))
         if isinstance(result, ox.QuerySolutions):
@@ -232,6 +234,38 @@ class GraphStore:
             s, p, o = from_ox(triple.subject), from_ox(triple.predicate), from_ox(triple.object)
             triples.append((s, p, o))  # type: ignore[arg-type]
         return QueryResult("graph", ["subject", "predicate", "object"], [], triples=triples, truncated=truncated, elapsed_ms=_ms(started))
+
+    def _run(self, text: str, functions: dict[ox.NamedNode, Any] | None) -> Any:
+        """Oxigraph's answer to a query, with its errors as regiograph's."""
+        try:
+            return self._store.query(text, use_default_graph_as_union=True, custom_functions=functions)
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL: {exc}") from exc
+        except RuntimeError as exc:
+            raise QueryError(f"query failed: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"store error while querying: {exc}") from exc
+
+    def _ordered_in_memory(
+        self, final: FinalOrder, functions: dict[ox.NamedNode, Any] | None, deadline: float | None, timeout_s: float | None
+    ) -> tuple[list[str], list[tuple[object, ...]]] | None:
+        """The query's variables and rows, ordered and sliced in memory (see kg.ordering); None to let the store order them."""
+        try:
+            result = self._run(final.unordered, functions)
+        except QueryError:
+            return None  # the query as written gives the error, or an answer
+        if not isinstance(result, ox.QuerySolutions):
+            return None
+        variables = [v.value for v in result.variables]
+        rows: list[tuple[object, ...]] = []
+        for i, solution in enumerate(result):
+            if i >= MAX_ROWS:
+                return None
+            if deadline and (i & 255) == 0 and time.perf_counter() > deadline:
+                raise QueryError(f"query timed out after {timeout_s:g} s (partial results discarded)")
+            rows.append(tuple(solution))  # the terms in the order of `variables`
+        ordered = order_in_memory(variables, rows, final)
+        return None if ordered is None else (variables, ordered)
 
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node | None]]:
         """Rows of a trusted, named SELECT query (no limits)."""
