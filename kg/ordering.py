@@ -14,8 +14,10 @@ left to Oxigraph as written.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
@@ -135,6 +137,18 @@ def _plain_conditions(conditions: str) -> list[tuple[str, bool]] | None:
     return parsed
 
 
+def _number(lexical: str, datatype: str) -> int | Decimal | float | None:
+    """A numeric literal's exact value (Python compares int, Decimal and float exactly); None if ill-formed or NaN/INF."""
+    name = datatype.rpartition("#")[2]
+    try:
+        if name in ("double", "float"):
+            number = float(lexical)
+            return number if math.isfinite(number) else None
+        return Decimal(lexical) if name == "decimal" else int(lexical)
+    except (ValueError, ArithmeticError):
+        return None
+
+
 def _column_key(values: list[object]) -> list[tuple[int, Any]] | None:
     """Sort keys for one column in SPARQL order, or None unless its bound values are all of one simple kind.
 
@@ -154,11 +168,8 @@ def _column_key(values: list[object]) -> list[tuple[int, Any]] | None:
         elif isinstance(value, ox.Literal):
             datatype = value.datatype.value
             if datatype in _NUMERIC:
-                try:
-                    number = float(value.value)
-                except ValueError:
-                    return None
-                if number != number or number in (float("inf"), float("-inf")):
+                number = _number(value.value, datatype)
+                if number is None:
                     return None
                 kinds.add("number")
                 keys.append((1, number))

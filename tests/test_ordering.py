@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -26,6 +27,8 @@ DATA = f"""
 <{EX}i> <{EX}label> "a"@sv ; <{EX}n> 100 ; <{EX}code> "FI" .
 <{EX}j> <{EX}owner> [ <{EX}name> "blank owner" ] ; <{EX}name> "plain" .
 <{EX}k> <{EX}name> "Plain"@en .
+<{EX}l> <{EX}n> 9007199254740993 .
+<{EX}m> <{EX}n> 9007199254740992.5 .
 """
 
 # (query, key variables compared in sequence); every one is taken in memory (asserted below).
@@ -36,6 +39,7 @@ ORDERED = [
     ("SELECT ?s ?l WHERE { ?s <http://example.org/label> ?l } ORDER BY ?l OFFSET 3", ["l"]),
     ("SELECT ?s ?n WHERE { ?s <http://example.org/n> ?n } ORDER BY DESC(?n) ?s", ["n", "s"]),
     ("SELECT ?s ?n WHERE { ?s <http://example.org/n> ?n } ORDER BY ?n LIMIT 5", ["n"]),
+    ("SELECT ?s ?n WHERE { ?s <http://example.org/n> ?n } ORDER BY DESC(?n) DESC(?s) LIMIT 4", ["n"]),  # beyond a double's precision
     ("SELECT ?s ?c WHERE { ?s <http://example.org/n> ?n OPTIONAL { ?s <http://example.org/code> ?c } } ORDER BY ?c ?s", ["c", "s"]),
     ("SELECT ?s ?c WHERE { ?s <http://example.org/n> ?n OPTIONAL { ?s <http://example.org/code> ?c } } ORDER BY DESC(?c) ?s", ["c", "s"]),
     ("SELECT ?s ?w WHERE { ?s <http://example.org/n> ?n OPTIONAL { ?s <http://example.org/when> ?w } } ORDER BY ?w ?s", ["w", "s"]),
@@ -67,7 +71,7 @@ def _store_order(store: GraphStore, query: str) -> list[dict[str, object]]:
 def _key(value: object) -> object:
     """What ORDER BY compares: a number's value, a literal's text (two languages may tie), an IRI's text."""
     if isinstance(value, Literal) and value.datatype is not None and value.datatype in NUMERIC:
-        return float(value)
+        return Decimal(str(value))
     if isinstance(value, BNode):
         return "_:"  # blank nodes have no order among themselves
     return None if value is None else str(value)
