@@ -3,9 +3,10 @@
 Oxigraph's sort reads both terms of every comparison from RocksDB: ordering 1,612 region
 labels at 10M triples costs ~34,000 reads (60-80 ms), while reading the rows costs one read per
 term. So for a SELECT whose last solution modifiers are ``ORDER BY`` (over projected variables)
-and an optional ``LIMIT``/``OFFSET``, the store answers the query without them, and an empty
-in-memory Oxigraph store orders and slices those rows, given as ``VALUES``. It is the same
-engine, so the order is the same SPARQL order, but each term is decoded once.
+and an optional ``LIMIT``/``OFFSET``, the store answers the query without them and the rows are
+ordered and sliced here, each term decoded once: by Python's sort when every ordering column
+holds one simple kind of term (IRIs, numbers, strings), otherwise by an empty in-memory Oxigraph
+store given the rows as ``VALUES``, so SPARQL's ordering rules stay Oxigraph's own.
 
 Anything this module cannot rewrite with certainty (a comment in the modifiers, an ordering
 expression over a variable that is not projected, an aggregate, blank nodes in the rows) is
@@ -22,13 +23,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.sparql_text import masked
+
 MAX_ROWS = 200_000
 """Rows beyond this are ordered by the store itself (the VALUES text would be too large)."""
 
-_MASK = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[?$]\w+|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]+",
-)
 _FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.I)
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
 _SLICE = re.compile(r"\s*((?:LIMIT|OFFSET)\s+\d+\s*){0,2}\Z", re.I)
@@ -50,15 +49,10 @@ class FinalOrder:
     """``LIMIT``/``OFFSET`` as written, or an empty string."""
 
 
-def _masked(query: str) -> str:
-    """The query with strings, comments, IRIs, variables and prefixed names blanked out."""
-    return _MASK.sub(lambda m: " " * len(m.group(0)), query)
-
-
-def _last_closing_brace(masked: str) -> int:
+def _last_closing_brace(blanked: str) -> int:
     """Index of the last ``}`` that closes a top-level group, or -1."""
     depth, last = 0, -1
-    for i, char in enumerate(masked):
+    for i, char in enumerate(blanked):
         if char == "{":
             depth += 1
         elif char == "}":
@@ -68,12 +62,12 @@ def _last_closing_brace(masked: str) -> int:
     return last if depth == 0 else -1
 
 
-def _projected(query: str, masked: str, select_end: int) -> set[str] | None:
+def _projected(query: str, blanked: str, select_end: int) -> set[str] | None:
     """Names the outer SELECT projects; None for ``SELECT *`` (every variable in scope)."""
-    body = masked.find("{", select_end)
+    body = blanked.find("{", select_end)
     if body < 0:
         return set()
-    text, text_masked = query[select_end:body], masked[select_end:body]
+    text, text_masked = query[select_end:body], blanked[select_end:body]
     if text_masked.strip().upper().removeprefix("DISTINCT").removeprefix("REDUCED").lstrip().startswith("*"):
         return None
     names = {m.group(1) for m in _AS_VARIABLE.finditer(text)}
@@ -86,14 +80,14 @@ def _projected(query: str, masked: str, select_end: int) -> set[str] | None:
 
 def split_final_order(query: str) -> FinalOrder | None:
     """Split a SELECT whose final modifiers can be applied in memory; None for any other query."""
-    masked = _masked(query)
-    form = _FORM.search(masked)
+    blanked = masked(query)
+    form = _FORM.search(blanked)
     if form is None or form.group(1).upper() != "SELECT":
         return None
-    closing = _last_closing_brace(masked)
+    closing = _last_closing_brace(blanked)
     if closing < 0:
         return None
-    order = _ORDER_BY.search(masked, closing)
+    order = _ORDER_BY.search(blanked, closing)
     if order is None:
         return None
     rest = query[order.end():]
@@ -103,7 +97,7 @@ def split_final_order(query: str) -> FinalOrder | None:
     conditions, slice_text = rest[: slice_match.start()], rest[slice_match.start():].strip()
     if not conditions.strip() or not _CONDITION_TOKENS.match(conditions) or _AGGREGATE.search(conditions):
         return None
-    projected = _projected(query, masked, form.end())
+    projected = _projected(query, blanked, form.end())
     used = {m.group(1) for m in _VARIABLE.finditer(conditions)}
     if not used or (projected is not None and not used <= projected):
         return None

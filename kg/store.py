@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from kg.namespaces import sparql_prologue
 from kg.ordering import MAX_ROWS, FinalOrder, order_in_memory, split_final_order
+from kg.sparql_text import masked
 from regiograph.errors import LockedError, QueryError, StoreError
 
 if TYPE_CHECKING:
@@ -36,16 +37,9 @@ if TYPE_CHECKING:
 
 KEEP_GENERATIONS = 3
 
-_COMMENT_OR_STRING = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[?$][\w]+|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]+',
-)
 _UPDATE_WORDS = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _SERVICE_WORD = re.compile(r"\bSERVICE\b", re.I)
 _PREFIX_DECL = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:", re.I | re.M)
-
-
-def _strip_strings(query: str) -> str:
-    return _COMMENT_OR_STRING.sub(" ", query)
 
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -57,7 +51,7 @@ def check_read_only(query: str) -> None:
     Code-point escapes (``\\u0053ERVICE``) are expanded first, as a SPARQL parser does.
     """
     expanded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
-    body = _strip_strings(expanded)
+    body = masked(expanded)
     if _SERVICE_WORD.search(body):
         raise QueryError("SERVICE is not allowed: this endpoint never makes outbound requests")
     match = _UPDATE_WORDS.search(body)
@@ -82,9 +76,9 @@ def bind_values(query: str, bindings: Mapping[str, Node]) -> str:
     except ValueError as exc:
         raise QueryError(f"invalid value for a query parameter: {exc}") from exc
     block = f" VALUES ({names}) {{ ({terms}) }} "
-    masked = _COMMENT_OR_STRING.sub(lambda m: " " * len(m.group(0)), query)
-    match = _WHERE.search(masked)
-    brace = match.end() if match else masked.find("{") + 1
+    text = masked(query)
+    match = _WHERE.search(text)
+    brace = match.end() if match else text.find("{") + 1
     if brace <= 0:
         raise QueryError("cannot bind parameters: the query has no WHERE group")
     return query[:brace] + block + query[brace:]
