@@ -31,8 +31,9 @@ MAX_ROWS = 200_000
 _FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.I)
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
 _SLICE = re.compile(r"\s*((?:LIMIT|OFFSET)\s+\d+\s*){0,2}\Z", re.I)
+_SLICE_PART = re.compile(r"(LIMIT|OFFSET)\s+(\d+)", re.I)
 _CONDITION_TOKENS = re.compile(r"(?:[?$]\w+|[A-Za-z_]\w*|\d+(?:\.\d+)?|[(),+\-*/<>=!&|]|\s)*\Z")
-_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT|EXISTS)\b", re.I)
+_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\b", re.I)
 _VARIABLE = re.compile(r"[?$](\w+)")
 _AS_VARIABLE = re.compile(r"\bAS\s+[?$](\w+)", re.I)
 
@@ -45,8 +46,13 @@ class FinalOrder:
     """The query up to its ``ORDER BY`` (GROUP BY and HAVING included), without it."""
     conditions: str
     """The ordering conditions, as written."""
-    slice: str
-    """``LIMIT``/``OFFSET`` as written, or an empty string."""
+    limit: int | None = None
+    offset: int = 0
+
+    @property
+    def slice(self) -> str:
+        """The ``LIMIT``/``OFFSET`` clause, or an empty string."""
+        return " ".join(([f"LIMIT {self.limit}"] if self.limit is not None else []) + ([f"OFFSET {self.offset}"] if self.offset else []))
 
 
 def _last_closing_brace(blanked: str) -> int:
@@ -91,17 +97,17 @@ def split_final_order(query: str) -> FinalOrder | None:
     if order is None:
         return None
     rest = query[order.end():]
-    slice_match = _SLICE.search(rest)
-    if slice_match is None:  # pragma: no cover - the pattern also matches the empty string
-        return None
-    conditions, slice_text = rest[: slice_match.start()], rest[slice_match.start():].strip()
+    slice_match = _SLICE.search(rest)  # it also matches the empty string at the end
+    slice_start = slice_match.start() if slice_match else len(rest)
+    conditions = rest[:slice_start]
+    parts = {kind.upper(): int(number) for kind, number in _SLICE_PART.findall(rest[slice_start:])}
     if not conditions.strip() or not _CONDITION_TOKENS.match(conditions) or _AGGREGATE.search(conditions):
         return None
     projected = _projected(query, blanked, form.end())
     used = {m.group(1) for m in _VARIABLE.finditer(conditions)}
     if not used or (projected is not None and not used <= projected):
         return None
-    return FinalOrder(query[: order.start()], conditions.strip(), slice_text)
+    return FinalOrder(query[: order.start()], conditions.strip(), parts.get("LIMIT"), parts.get("OFFSET", 0))
 
 
 _NUMERIC = {
@@ -113,7 +119,6 @@ _NUMERIC = {
 _STRING = "http://www.w3.org/2001/XMLSchema#string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _PLAIN_CONDITION = re.compile(r"\s*(?:(ASC|DESC)\s*\(\s*[?$](\w+)\s*\)|[?$](\w+))", re.I)
-_SLICE_PART = re.compile(r"(LIMIT|OFFSET)\s+(\d+)", re.I)
 
 Row = tuple[object, ...]
 
@@ -190,10 +195,8 @@ def _sorted_in_python(variables: list[str], rows: list[Row], final: FinalOrder) 
         if keys is None:
             return None
         order.sort(key=keys.__getitem__, reverse=descending)
-    slice_ = {kind.upper(): int(number) for kind, number in _SLICE_PART.findall(final.slice)}
-    start = slice_.get("OFFSET", 0)
-    stop = start + slice_["LIMIT"] if "LIMIT" in slice_ else None
-    return [rows[i] for i in order[start:stop]]
+    stop = final.offset + final.limit if final.limit is not None else None
+    return [rows[i] for i in order[final.offset : stop]]
 
 
 def _values_term(term: object) -> str | None:
@@ -220,7 +223,7 @@ def _sorted_by_oxigraph(variables: list[str], rows: list[Row], final: FinalOrder
     except (SyntaxError, RuntimeError):
         return None
     assert isinstance(result, ox.QuerySolutions)
-    return [tuple(solution[name] for name in variables) for solution in result]
+    return [tuple(solution) for solution in result]
 
 
 def order_in_memory(variables: list[str], rows: list[Row], final: FinalOrder) -> list[Row] | None:

@@ -17,11 +17,11 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, URIRef
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from regiograph.settings import Settings
 
 KEEP_GENERATIONS = 3
+_T = TypeVar("_T")
 
 _UPDATE_WORDS = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _SERVICE_WORD = re.compile(r"\bSERVICE\b", re.I)
@@ -209,22 +210,18 @@ class GraphStore:
             variables = [v.value for v in result.variables]
             rows: list[dict[str, Node | None]] = []
             truncated = False
-            for i, solution in enumerate(result):
+            for i, solution in enumerate(_until(deadline, timeout_s, result)):
                 if row_limit is not None and i >= row_limit:
                     truncated = True
                     break
-                if deadline and (i & 255) == 0 and time.perf_counter() > deadline:
-                    raise QueryError(f"query timed out after {timeout_s:g} s (partial results discarded)")
                 rows.append({v: from_ox(solution[v]) for v in variables})
             return QueryResult("select", variables, rows, truncated=truncated, elapsed_ms=_ms(started))
         triples: list[tuple[Node, Node, Node]] = []
         truncated = False
-        for i, triple in enumerate(result):
+        for i, triple in enumerate(_until(deadline, timeout_s, result)):
             if row_limit is not None and i >= row_limit:
                 truncated = True
                 break
-            if deadline and (i & 255) == 0 and time.perf_counter() > deadline:
-                raise QueryError(f"query timed out after {timeout_s:g} s (partial results discarded)")
             s, p, o = from_ox(triple.subject), from_ox(triple.predicate), from_ox(triple.object)
             triples.append((s, p, o))  # type: ignore[arg-type]
         return QueryResult("graph", ["subject", "predicate", "object"], [], triples=triples, truncated=truncated, elapsed_ms=_ms(started))
@@ -252,11 +249,9 @@ class GraphStore:
             return None
         variables = [v.value for v in result.variables]
         rows: list[tuple[object, ...]] = []
-        for i, solution in enumerate(result):
+        for i, solution in enumerate(_until(deadline, timeout_s, result)):
             if i >= MAX_ROWS:
                 return None
-            if deadline and (i & 255) == 0 and time.perf_counter() > deadline:
-                raise QueryError(f"query timed out after {timeout_s:g} s (partial results discarded)")
             rows.append(tuple(solution))  # the terms in the order of `variables`
         ordered = order_in_memory(variables, rows, final)
         return None if ordered is None else (variables, ordered)
@@ -324,6 +319,14 @@ class GraphStore:
                 self._store.flush()
         except OSError:
             pass
+
+
+def _until(deadline: float | None, timeout_s: float | None, items: Iterable[_T]) -> Iterator[_T]:
+    """The items as they stream, with an explicit timeout error once the deadline has passed (checked every 256)."""
+    for i, item in enumerate(items):
+        if deadline and (i & 255) == 0 and time.perf_counter() > deadline:
+            raise QueryError(f"query timed out after {timeout_s:g} s (partial results discarded)")
+        yield item
 
 
 def _ms(started: float) -> float:
