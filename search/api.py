@@ -243,7 +243,10 @@ class Searcher:
         if index.token_states is not None and len(items) > 1:
             shown = {int(table.dup[i]) for i, _ in items[: late.DEPTH]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
-            items = late.rerank(items, self.query_tokens(query), index.token_states, self.token_weight, extra=best_lexical)
+            items = late.rerank(
+                items, self.query_tokens(query), index.token_states, self.token_weight, extra=best_lexical,
+                sentences=lambda rows: self._best_sentences(qvec, rows),
+            )
         return items[:k]
 
     def query_tokens(self, query: str) -> np.ndarray:
@@ -311,6 +314,19 @@ class Searcher:
         if index.hubness is not None:
             scores -= HUB_WEIGHT * index.hubness[ids]
         return scores
+
+    def _best_sentences(self, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Each row's best sentence cosine with the query (search/windows.py); a passage
+        without sentence vectors (one sentence, a row of a list of operations) is its own."""
+        from search.windows import best_window_scores
+
+        index = self.index
+        ids = np.asarray(rows, dtype=np.int64)
+        own = index.dense.scores_of(qvec, ids).astype(np.float64)
+        if index.window_vectors is None or index.window_start is None:
+            return own
+        best = best_window_scores(ids, index.window_vectors, index.window_start, qvec)
+        return np.where(np.isfinite(best), best, own)
 
     def _calibration_sample(self) -> tuple[np.ndarray, np.ndarray]:
         """Up to 2,000 passages per language (fixed seed), for score statistics at scale: their

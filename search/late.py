@@ -6,11 +6,15 @@ passages on the same topic (often of the same document) that decides the order. 
 passage: ``mean over query tokens of the max cosine to any passage token`` (MaxSim, as in
 ColBERT, here on e5-small's own hidden states after ``LAYER`` of its 12 layers, which align
 words across languages better than its last layer). The final order is
-``z(fused score) + WEIGHT · z(MaxSim)`` over those ``DEPTH`` passages (z within the query's
-candidates); the query's stopwords and punctuation do not count in the mean. Measured with
-``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10 0.831 → 0.888 on the seeds,
-0.835 → 0.905 with the 11k operations as distractors, 0.875 → 0.917 and 0.764 → 0.875 on 12
-held-out questions; weights 0.5–2 and layers 8–9 all did better than none.
+``z(fused score) + WEIGHT · z(MaxSim) + SENTENCE_WEIGHT · z(best sentence)`` over those
+``DEPTH`` passages (z within the query's candidates; the best sentence is the passage's
+best-matching sentence vector, search/windows.py); the query's stopwords and punctuation do not
+count in the mean. Measured with ``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10
+0.831 → 0.888 on the seeds, 0.835 → 0.905 with the 11k operations as distractors, 0.875 → 0.917
+and 0.764 → 0.875 on 12 held-out questions; weights 0.5–2 and layers 8–9 all did better than
+none. The sentence term and the token weight 2 (3 Dec; both on a plateau, token weight 1.5–3 ×
+sentence weight 0.25–0.75): all 95 questions 0.878 → 0.899 on the seeds, 0.888 → 0.902 with
+distractors, and 36 questions written before it was tried 0.858 → 0.883 / 0.884 → 0.898.
 
 Passage token states are computed once, when the index is built, for prose passages (a row of
 a list of operations is one short record with one topic: it keeps its fused score, a neutral
@@ -42,7 +46,9 @@ LAYER = 9
 #: Fused results re-ranked per query.
 DEPTH = 20
 #: Weight of the token term against the fused score (both z-scored over the DEPTH candidates).
-WEIGHT = 1.0
+WEIGHT = 2.0
+#: Weight of the best sentence's cosine (z-scored the same way; see :func:`rerank`).
+SENTENCE_WEIGHT = 0.5
 #: Content tokens kept per passage (e5's window is 510 tokens including the role prefix).
 MAX_TOKENS = 500
 #: Cache "model" name of the token states (kept apart from the passage vectors in the same cache).
@@ -254,10 +260,19 @@ def rerank(
     states: TokenStates,
     weight: float = WEIGHT,
     extra: Sequence[int] = (),
+    sentences: Callable[[list[int]], np.ndarray] | None = None,
+    sentence_weight: float = SENTENCE_WEIGHT,
 ) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its first ``DEPTH`` re-ordered by
-    ``z(score) + weight · z(MaxSim)``; they keep the fused scores of their new places, so
-    scores still fall down the list. Rows without token states get a neutral token term.
+    ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
+    fused scores of their new places, so scores still fall down the list. Rows without token
+    states get a neutral token term, rows whose sentence score is NaN a neutral sentence term.
+    ``weight`` 0 turns the re-ranking off.
+
+    ``sentences``: rows → the cosine of each row's best-matching sentence with the query. The
+    fused score ranks by the passage vector (mixed with its best sentence's, 0.7 / 0.3) and by
+    rank fusion, which flattens margins; among sibling passages of one report a single
+    sentence that says what the question asks is the evidence that separates them.
 
     ``extra``: rows from outside the first ``DEPTH`` that join them with a neutral fused term
     and compete on their token evidence alone (the lexical channel's best prose passage: a
@@ -266,7 +281,7 @@ def rerank(
     docs/benchmarks.md). Rows without token states are not taken.
     """
     head = items[:DEPTH]
-    if len(head) < 2 or not len(query_tokens):
+    if len(head) < 2 or not len(query_tokens) or weight == 0:
         return items
     present = {r for r, _ in head}
     joined = [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))]
@@ -275,7 +290,10 @@ def rerank(
     if not np.isfinite(sims).any():
         return items
     fused = np.concatenate([_z(np.array([s for _, s in head], dtype=np.float64)), np.zeros(len(joined))])
-    order = np.argsort(-(fused + weight * _z(sims)), kind="stable")
+    total = fused + weight * _z(sims)
+    if sentences is not None and sentence_weight:
+        total += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
+    order = np.argsort(-total, kind="stable")
     scores = [s for _, s in head] + [head[-1][1]] * len(joined)  # the joined take the pool's lowest score
     moved = set(joined)
     tail = [(r, s) for r, s in items[DEPTH:] if r not in moved]

@@ -71,21 +71,30 @@ def build_windows(texts: Sequence[str], eligible: np.ndarray) -> Windows:
     return Windows(out, start)
 
 
-def mix_scores(passage_scores: np.ndarray, rows: np.ndarray, window_vectors: np.ndarray, start: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Passage scores mixed with their best window's score (rows without windows keep theirs)."""
+def best_window_scores(rows: np.ndarray, window_vectors: np.ndarray, start: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each row's best window score against ``query`` (NaN for a row without windows)."""
     rows = np.asarray(rows, dtype=np.int64)
     counts = start[rows + 1] - start[rows]
+    best = np.full(len(rows), np.nan)
     has = counts > 0
     if not has.any():
-        return passage_scores
+        return best
     sel = rows[has]
     lens = counts[has]
     idx = np.repeat(start[sel] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
     scores = np.asarray(window_vectors[np.sort(idx)] @ query, dtype=np.float64)
     scores = scores[np.argsort(np.argsort(idx))]
-    owner = np.repeat(np.arange(len(sel)), counts[has])
-    best = np.full(len(sel), -np.inf)
-    np.maximum.at(best, owner, scores)
+    owner = np.repeat(np.arange(len(sel)), lens)
+    found = np.full(len(sel), -np.inf)
+    np.maximum.at(found, owner, scores)
+    best[has] = found
+    return best
+
+
+def mix_scores(passage_scores: np.ndarray, rows: np.ndarray, window_vectors: np.ndarray, start: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Passage scores mixed with their best window's score (rows without windows keep theirs)."""
+    best = best_window_scores(rows, window_vectors, start, query)
+    has = np.isfinite(best)
     out = np.asarray(passage_scores, dtype=np.float64).copy()
-    out[has] = (1 - WINDOW_WEIGHT) * out[has] + WINDOW_WEIGHT * best
+    out[has] = (1 - WINDOW_WEIGHT) * out[has] + WINDOW_WEIGHT * best[has]
     return out

@@ -127,6 +127,27 @@ def test_rerank_lets_an_extra_row_compete_on_its_tokens_alone() -> None:
     assert rerank(items, query, states, weight=1.0, extra=[DEPTH])[0][0] != DEPTH
 
 
+def test_rerank_weighs_the_best_sentence() -> None:
+    """With the token evidence tied, the row whose best sentence matches the question rises;
+    a NaN sentence score is neutral, and weight 0 still turns the re-ranking off."""
+    e = np.eye(4, dtype=np.float32)
+    query = e[[0]]
+    items = [(i, 1.0 - i / 1000) for i in range(DEPTH)]
+    states = _states([e[[0]]] * DEPTH)
+    seen: list[list[int]] = []
+
+    def sentences(rows: list[int]) -> np.ndarray:
+        seen.append(list(rows))
+        return np.array([0.9 if r == 7 else (np.nan if r == 0 else 0.5) for r in rows])
+
+    out = rerank(items, query, states, weight=1.0, sentences=sentences, sentence_weight=0.5)
+    assert seen == [[r for r, _ in items]]
+    assert out[0][0] == 7
+    assert [r for r, _ in out[1:3]] == [0, 1]  # the rest keep their fused order
+    assert rerank(items, query, states, weight=1.0, sentences=sentences, sentence_weight=0.0) == items
+    assert rerank(items, query, states, weight=0.0, sentences=sentences) == items
+
+
 def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncoder) -> None:
     store: dict[str, np.ndarray] = {}
     calls: list[int] = []

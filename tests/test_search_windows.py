@@ -7,7 +7,7 @@ import pytest
 
 from regiograph.settings import Settings
 from search.api import Searcher, load_searcher
-from search.windows import WINDOW_WEIGHT, build_windows, mix_scores, sentence_windows
+from search.windows import WINDOW_WEIGHT, best_window_scores, build_windows, mix_scores, sentence_windows
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,14 @@ def test_mix_takes_the_best_window() -> None:
     query = np.array([0.0, 0.0, 1.0], dtype=np.float32)  # matches window 2 only
     mixed = mix_scores(np.array([0.1, 0.2, 0.3]), np.array([2, 0, 1]), vectors, start, query)
     assert np.allclose(mixed, [(1 - WINDOW_WEIGHT) * 0.1 + WINDOW_WEIGHT * 1.0, (1 - WINDOW_WEIGHT) * 0.2, 0.3])
+
+
+def test_best_window_scores_are_nan_without_windows() -> None:
+    start = np.array([0, 2, 2, 5])
+    vectors = np.eye(5, 3, dtype=np.float32) * np.array([[0.5], [0.25], [1.0], [0.0], [0.0]], dtype=np.float32)
+    query = np.array([1.0, 1.0, 1.0], dtype=np.float32)
+    best = best_window_scores(np.array([2, 1, 0, 2]), vectors, start, query)
+    assert np.allclose(best[[0, 2, 3]], [1.0, 0.5, 1.0]) and np.isnan(best[1])
 
 
 def test_seed_index_has_windows_for_reports_only(searcher: Searcher) -> None:
