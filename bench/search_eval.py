@@ -4,6 +4,7 @@
     .venv/bin/python bench/search_eval.py --data /tmp/rg-eval   # keep the data dir (and its vector cache)
     .venv/bin/python bench/search_eval.py --distractors         # + the EU lists of operations
     .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
+    .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions (also: queries_heldout.json, queries_same_language.json)
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
