@@ -4,7 +4,8 @@
     .venv/bin/python bench/search_eval.py --data /tmp/rg-eval   # keep the data dir (and its vector cache)
     .venv/bin/python bench/search_eval.py --distractors         # + the EU lists of operations
     .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
-    .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions (also: queries_heldout.json, queries_same_language.json)
+    .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions
+    .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # all four sets, each and together
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -85,7 +86,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
     parser.add_argument("--distractors", action="store_true", help="also ingest the EU lists of operations")
-    parser.add_argument("--queries", type=Path, default=REPO / "bench" / "queries_multilingual.json")
+    parser.add_argument(
+        "--queries", type=Path, nargs="+", default=[REPO / "bench" / "queries_multilingual.json"],
+        help="query set(s); with several, each is scored and then all questions together (the other options use the first)",
+    )
     parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
     parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
@@ -120,7 +124,16 @@ def main() -> None:
         print(f"rebuilt the index with {params}", file=sys.stderr)
     searcher = load_searcher(settings)
     print(f"index: {searcher.index.meta['count']} passages, {searcher.index.meta['index_type']}, languages {searcher.index.meta['languages']}", file=sys.stderr)
-    queries = json.loads(args.queries.read_text(encoding="utf-8"))["queries"]
+    sets = [(path, json.loads(path.read_text(encoding="utf-8"))["queries"]) for path in args.queries]
+    if len(sets) > 1:
+        pooled: list[dict] = []
+        for path, qs in sets:
+            print(f"{path.name}:", end=" ")
+            evaluate(searcher, qs, relevant_rows(searcher, qs), show=True)
+            pooled += [{**q, "id": f"{path.stem}/{q['id']}"} for q in qs]
+        print(f"all {len(pooled)} questions:", end=" ")
+        evaluate(searcher, pooled, relevant_rows(searcher, pooled), show=True)
+    queries = sets[0][1]
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")
     evaluate(searcher, queries, relevant, show=True)
