@@ -256,8 +256,8 @@ def _z(values: np.ndarray) -> np.ndarray:
 
 def rerank(
     items: list[tuple[int, float]],
-    query_tokens: np.ndarray,
-    states: TokenStates,
+    query_tokens: np.ndarray | None,
+    states: TokenStates | None,
     weight: float = WEIGHT,
     extra: Sequence[int] = (),
     sentences: Callable[[list[int]], np.ndarray] | None = None,
@@ -267,7 +267,8 @@ def rerank(
     ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
     fused scores of their new places, so scores still fall down the list. Rows without token
     states get a neutral token term, rows whose sentence score is NaN a neutral sentence term.
-    ``weight`` 0 turns the re-ranking off.
+    ``weight`` 0 turns the re-ranking off. Without token evidence (``states`` None, or no
+    query tokens) the sentence term orders the candidates alone, when ``sentences`` is given.
 
     ``sentences``: rows → the cosine of each row's best-matching sentence with the query. The
     fused score ranks by the passage vector (mixed with its best sentence's, 0.7 / 0.3) and by
@@ -281,18 +282,22 @@ def rerank(
     docs/benchmarks.md). Rows without token states are not taken.
     """
     head = items[:DEPTH]
-    if len(head) < 2 or not len(query_tokens) or weight == 0:
+    tokens = states is not None and query_tokens is not None and len(query_tokens) > 0
+    if len(head) < 2 or weight == 0 or not (tokens or (sentences is not None and sentence_weight)):
         return items
     present = {r for r, _ in head}
-    joined = [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))]
+    joined = [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))] if tokens and states else []
     pool = [r for r, _ in head] + joined
-    sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
-    if not np.isfinite(sims).any():
-        return items
-    fused = np.concatenate([_z(np.array([s for _, s in head], dtype=np.float64)), np.zeros(len(joined))])
-    total = fused + weight * _z(sims)
+    evidence = np.zeros(len(pool))
+    if tokens and states is not None and query_tokens is not None:
+        sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
+        evidence += weight * _z(sims)
     if sentences is not None and sentence_weight:
-        total += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
+        evidence += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
+    if not evidence.any():
+        return items  # no candidate has token states or sentence vectors
+    fused = np.concatenate([_z(np.array([s for _, s in head], dtype=np.float64)), np.zeros(len(joined))])
+    total = fused + evidence
     order = np.argsort(-total, kind="stable")
     scores = [s for _, s in head] + [head[-1][1]] * len(joined)  # the joined take the pool's lowest score
     moved = set(joined)

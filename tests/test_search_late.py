@@ -148,6 +148,24 @@ def test_rerank_weighs_the_best_sentence() -> None:
     assert rerank(items, query, states, weight=0.0, sentences=sentences) == items
 
 
+def test_rerank_without_token_states_uses_the_sentences_alone() -> None:
+    """An index over the token-state budget has no token states: the best sentence still
+    re-orders the head; rows without sentence vectors (NaN) are neutral, and with none at all
+    nothing moves."""
+    items = [(i, 1.0 - i / 1000) for i in range(DEPTH + 3)]
+    sentence = {5: 0.95, 0: np.nan, 1: np.nan}
+
+    def sentences(rows: list[int]) -> np.ndarray:
+        assert len(rows) == DEPTH  # the head only: nothing joins without token states
+        return np.array([sentence.get(r, 0.5) for r in rows])
+
+    out = rerank(items, None, None, extra=[DEPTH + 1], sentences=sentences, sentence_weight=0.5)
+    assert out[0][0] == 5 and [r for r, _ in out[1:3]] == [0, 1]
+    assert out[DEPTH:] == items[DEPTH:]
+    assert rerank(items, None, None, sentences=lambda rows: np.full(len(rows), np.nan)) == items
+    assert rerank(items, None, None) == items
+
+
 def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncoder) -> None:
     store: dict[str, np.ndarray] = {}
     calls: list[int] = []
