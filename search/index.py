@@ -877,8 +877,8 @@ def passage_token_states(
             if progress is not None:
                 progress(len(rows))
             return None, (
-                f"no token-level re-ranking: the prose passages hold {sum(counts):,} tokens, over "
-                f"IndexParams.token_states_max = {max_tokens:,}"
+                f"no token-level re-ranking (the best sentences alone re-rank the top results): the "
+                f"prose passages hold {sum(counts):,} tokens, over IndexParams.token_states_max = {max_tokens:,}"
             )
     if data is None:
         return build_token_states(texts, wanted, progress=progress), ""
