@@ -282,14 +282,15 @@ def rerank(
     docs/benchmarks.md). Rows without token states are not taken.
     """
     head = items[:DEPTH]
-    tokens = states is not None and query_tokens is not None and len(query_tokens) > 0
-    if len(head) < 2 or weight == 0 or not (tokens or (sentences is not None and sentence_weight)):
+    if query_tokens is None or not len(query_tokens):
+        states = None  # no token evidence
+    if len(head) < 2 or weight == 0 or (states is None and (sentences is None or not sentence_weight)):
         return items
     present = {r for r, _ in head}
-    joined = [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))] if tokens and states else []
+    joined = [] if states is None else [r for r in dict.fromkeys(extra) if r not in present and len(states.of(r))]
     pool = [r for r, _ in head] + joined
     evidence = np.zeros(len(pool))
-    if tokens and states is not None and query_tokens is not None:
+    if states is not None and query_tokens is not None:
         sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
         evidence += weight * _z(sims)
     if sentences is not None and sentence_weight:
