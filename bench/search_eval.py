@@ -19,7 +19,6 @@ import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,53 +29,20 @@ SEEDS = REPO.parent / "shared" / "corpus" / "seeds"
 OPERATIONS = REPO.parent / "shared" / "corpus" / "eu-operations"
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def relevant_rows(searcher, queries: list[dict]) -> dict[str, set[int]]:  # type: ignore[no-untyped-def]
-    """Query id → rows of the passages that answer it."""
-    from kg.queries import all_passages
+    """Query id → rows of the passages that answer it (a warning for each answer no passage holds)."""
+    from search import quality
 
-    table = searcher.index.table
-    row_of = {iri: i for i, iri in enumerate(table.iris)}
-    passages = [(row_of[p.iri], p.source, _norm(p.text)) for p in all_passages(searcher.store) if p.iri in row_of]
-    out: dict[str, set[int]] = {}
-    for q in queries:
-        rows: set[int] = set()
-        for rel in q["relevant"]:
-            found = {row for row, source, text in passages if source == rel["source"] and _norm(rel["contains"]) in text}
-            if not found:
-                print(f"warning: {q['id']}: no passage of {rel['source']} contains {rel['contains']!r}", file=sys.stderr)
-            rows |= found
-        out[q["id"]] = rows
-    return out
+    def missing(q: dict, rel: dict) -> None:  # type: ignore[type-arg]
+        print(f"warning: {q['id']}: no passage of {rel['source']} contains {rel['contains']!r}", file=sys.stderr)
+
+    return quality.relevant_rows(searcher, queries, missing)
 
 
 def evaluate(searcher, queries: list[dict], relevant: dict[str, set[int]], k: int = 10, show: bool = False) -> dict:  # type: ignore[no-untyped-def]
-    per_lang: dict[str, list[float]] = defaultdict(list)
-    recall: list[float] = []
-    latencies = []
-    misses = []
-    for q in queries:
-        started = time.perf_counter()
-        ranked = [row for row, _ in searcher.rank(q["query"], k)]
-        latencies.append((time.perf_counter() - started) * 1000)
-        rel = relevant[q["id"]]
-        rr = next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in rel), 0.0)
-        per_lang[q["lang"]].append(rr)
-        recall.append(len(rel & set(ranked)) / len(rel) if rel else 0.0)
-        if rr < 1.0:
-            misses.append((q["id"], rr))
-    all_rr = [x for v in per_lang.values() for x in v]
-    result = {
-        "mrr@10": round(sum(all_rr) / len(all_rr), 3),
-        "per_language": {lang: round(sum(v) / len(v), 3) for lang, v in sorted(per_lang.items())},
-        "recall@10": round(sum(recall) / len(recall), 3),
-        "queries": len(all_rr),
-        "latency_ms_p50": round(sorted(latencies)[len(latencies) // 2], 1),
-        "not_first": misses,
-    }
+    from search.quality import evaluate as score
+
+    result = score(searcher, queries, relevant, k)
     if show:
         print(json.dumps(result, ensure_ascii=False))
     return result
@@ -99,6 +65,7 @@ def main() -> None:
     from regiograph.settings import load_settings
     from search import api
     from search.api import load_searcher
+    from search.quality import load_questions
 
     data = args.data or Path(tempfile.mkdtemp(prefix="rg-eval-"))
     settings = load_settings(environ={}, data_dir=data)
@@ -124,16 +91,15 @@ def main() -> None:
         print(f"rebuilt the index with {params}", file=sys.stderr)
     searcher = load_searcher(settings)
     print(f"index: {searcher.index.meta['count']} passages, {searcher.index.meta['index_type']}, languages {searcher.index.meta['languages']}", file=sys.stderr)
-    sets = [(path, json.loads(path.read_text(encoding="utf-8"))["queries"]) for path in args.queries]
-    if len(sets) > 1:
-        pooled: list[dict] = []
-        for path, qs in sets:
+    if len(args.queries) > 1:
+        for path in args.queries:
+            qs = load_questions([path])
             print(f"{path.name}:", end=" ")
             evaluate(searcher, qs, relevant_rows(searcher, qs), show=True)
-            pooled += [{**q, "id": f"{path.stem}/{q['id']}"} for q in qs]
+        pooled = load_questions(args.queries)
         print(f"all {len(pooled)} questions:", end=" ")
         evaluate(searcher, pooled, relevant_rows(searcher, pooled), show=True)
-    queries = sets[0][1]
+    queries = load_questions(args.queries[:1])
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")
     evaluate(searcher, queries, relevant, show=True)
