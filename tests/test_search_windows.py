@@ -40,6 +40,42 @@ def test_headings_and_list_markers_join_their_sentence() -> None:
     assert all(len(w.split()) >= 3 for w in windows)
 
 
+def test_headings_without_punctuation_are_sentences_of_their_own() -> None:
+    # a web page's heading and subtitle, then the paragraph: no full stop until its end
+    text = (
+        "Wavecare, Danish SME participant\n\n\n\nFrom oldies to goldies\n\n"
+        "Cluster support transforming the challenge of an aging society into a business opportunity\n\n"
+        "Building on initial connections established in 2012 through a network, three clusters teamed up "
+        "with a French cluster to turn the challenge of an aging society into a business opportunity."
+    )
+    windows = sentence_windows(text)
+    assert windows[2] == "Cluster support transforming the challenge of an aging society into a business opportunity"
+    assert len(windows) == 4 and windows[3].startswith("Building on")
+
+
+def test_wrapped_lines_of_a_paragraph_stay_one_sentence() -> None:
+    # PDF-to-text output: a blank line after every line, a wrapped line before a capital
+    text = (
+        "The main goals of the workshop were to validate the pre-final results of the study, to provide a \n\n"
+        "platform for the exchange of views on related issues among the European \n\n"
+        "Commission and experts and to develop recommendations for policy makers. \n\n"
+        "4.1 Initiatives of the European Commission \n\n"
+        "The session was started with an overview."
+    )
+    assert sentence_windows(text) == [
+        "The main goals of the workshop were to validate the pre-final results of the study, to provide a platform "
+        "for the exchange of views on related issues among the European Commission and experts and to develop "
+        "recommendations for policy makers.",
+        "4.1 Initiatives of the European Commission",
+        "The session was started with an overview.",
+    ]
+
+
+def test_rows_of_a_table_are_not_sentences() -> None:
+    table = "CALLS 2013-2015\n\n\t2013\t2014\t2015\nFunding partners\t6 partners\t8 partners\t6 partners\nTotal budget (EUR)\t1.2M\t1.5M\t1.3M"
+    assert sentence_windows(table) == []
+
+
 def test_only_eligible_rows_are_windowed() -> None:
     prose = "First point is made here. Second point is made here. Third point is made here."
     windows = build_windows([prose, prose, "x"], np.array([True, False, True]))
