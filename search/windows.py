@@ -41,8 +41,10 @@ WINDOW_WEIGHT = 0.3
 
 #: Line ends that say the line goes on.
 _JOINING = (",", "-", "–", "(", "/", "&")
-#: A list item starting a line: each item of a bulleted list is a point of its own.
-_LIST_ITEM = re.compile(rf"\n\s*(?={LIST_MARKER}\s)")
+#: A list item starting a line: each item of a bulleted list is a point of its own; so is each
+#: lettered item of a figure or a questionnaire ("a. Cultural differences", "b) Tax reductions"),
+#: but not a line that starts with "e.g." or "i.e.".
+_LIST_ITEM = re.compile(rf"\n\s*(?={LIST_MARKER}\s|[a-z][.)](?=\s|[A-Z“\"]))")
 
 
 @dataclass(frozen=True)

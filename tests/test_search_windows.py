@@ -71,6 +71,18 @@ def test_wrapped_lines_of_a_paragraph_stay_one_sentence() -> None:
     ]
 
 
+def test_lettered_items_of_a_figure_are_points_of_their_own() -> None:
+    text = (
+        "Figure 3: Importance of various barriers \n\na. Cultural differences: understanding \n\n"
+        "different needs of customers.  \n\nb.Lack of staff time for it \n\ne.g. in small firms"
+    )
+    assert sentence_windows(text) == [
+        "Figure 3: Importance of various barriers",
+        "a. Cultural differences: understanding different needs of customers.",
+        "b.Lack of staff time for it e.g. in small firms",
+    ]
+
+
 def test_rows_of_a_table_are_not_sentences() -> None:
     table = "CALLS 2013-2015\n\n\t2013\t2014\t2015\nFunding partners\t6 partners\t8 partners\t6 partners\nTotal budget (EUR)\t1.2M\t1.5M\t1.3M"
     assert sentence_windows(table) == []
