@@ -6,6 +6,7 @@
     .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
     .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # all four sets, each and together
+    .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive     # + naive dense e5 and BM25 baselines
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -48,6 +49,39 @@ def evaluate(searcher, queries: list[dict], relevant: dict[str, set[int]], k: in
     return result
 
 
+class NaiveRanker:
+    """The issue's naive baselines over the same passages, for scale: raw e5 cosine (no language
+    centring, sentences, hubness or calibration) or plain BM25 over lower-cased word tokens."""
+
+    def __init__(self, searcher, data: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
+        import re
+
+        import bm25s
+        import numpy as np
+
+        from kg.queries import all_passages
+        from kg.store import DataDir
+        from search.index import embed_passages
+
+        self.searcher, self.kind, self.np = searcher, kind, np
+        by_iri = {p.iri: p.text for p in all_passages(searcher.store)}
+        texts = [by_iri.get(iri, "") for iri in searcher.index.table.iris]
+        self.tokens = lambda text: re.findall(r"\w+", text.casefold())
+        if kind == "dense":
+            self.vectors = embed_passages(searcher.embedder, texts, DataDir(data))
+        else:
+            self.bm25 = bm25s.BM25()
+            self.bm25.index([self.tokens(t) for t in texts], show_progress=False)
+
+    def rank(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        if self.kind == "dense":
+            scores = self.vectors @ self.searcher._raw_vector(query)
+            order = self.np.argsort(-scores)[:k]
+            return [(int(i), float(scores[i])) for i in order]
+        ids, scores = self.bm25.retrieve([self.tokens(query)], k=k, show_progress=False)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
@@ -57,6 +91,7 @@ def main() -> None:
         help="query set(s); with several, each is scored and then all questions together (the other options use the first)",
     )
     parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
+    parser.add_argument("--naive", action="store_true", help="also score naive dense e5 and BM25 on all the questions")
     parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
@@ -99,6 +134,12 @@ def main() -> None:
         pooled = load_questions(args.queries)
         print(f"all {len(pooled)} questions:", end=" ")
         evaluate(searcher, pooled, relevant_rows(searcher, pooled), show=True)
+    if args.naive:
+        pooled = load_questions(args.queries)
+        relevant = relevant_rows(searcher, pooled)
+        for kind in ("dense", "bm25"):
+            print(f"naive {kind}, {len(pooled)} questions:", end=" ")
+            evaluate(NaiveRanker(searcher, data, kind), pooled, relevant, show=True)
     queries = load_questions(args.queries[:1])
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")
