@@ -5,7 +5,7 @@
     .venv/bin/python bench/search_eval.py --distractors         # + the EU lists of operations
     .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
     .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions
-    .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # all four sets, each and together
+    .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # every set, each and then all together
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive     # + naive dense e5 and BM25 baselines
 
 Relevance is given per query by source file name + a distinctive substring of the passage
