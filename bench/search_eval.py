@@ -7,6 +7,7 @@
     .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # every set, each and then all together
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive     # + naive dense e5 and BM25 baselines
+    .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --per-list   # the seeds beside each list alone
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -82,6 +83,27 @@ class NaiveRanker:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True)]
 
 
+def per_list(args: argparse.Namespace, data: Path) -> None:
+    """MRR@10 of all the questions with the seeds beside one country's lists at a time."""
+    import shutil
+
+    from ingest.pipeline import ingest
+    from regiograph.settings import load_settings
+    from search.api import load_searcher
+    from search.quality import load_questions
+
+    pooled = load_questions(args.queries)
+    for folder in sorted(p for p in OPERATIONS.iterdir() if p.is_dir()):
+        target = data.with_name(f"{data.name}-{folder.name}")
+        if not target.exists() and (data / "cache").is_dir():
+            shutil.copytree(data / "cache", target / "cache")
+        settings = load_settings(environ={}, data_dir=target)
+        ingest([SEEDS, folder], settings)
+        searcher = load_searcher(settings)
+        print(f"seeds + {folder.name} ({searcher.index.meta['count']} passages), {len(pooled)} questions:", end=" ")
+        evaluate(searcher, pooled, relevant_rows(searcher, pooled), show=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
@@ -92,6 +114,11 @@ def main() -> None:
     )
     parser.add_argument("--variants", action="store_true", help="also score single channels and no language centring")
     parser.add_argument("--naive", action="store_true", help="also score naive dense e5 and BM25 on all the questions")
+    parser.add_argument(
+        "--per-list", action="store_true",
+        help="also score the seeds beside each country's lists of operations alone (data directories D-<country>, "
+        "reusing D's vector cache): which distractors does the quality depend on",
+    )
     parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
@@ -140,6 +167,8 @@ def main() -> None:
         for kind in ("dense", "bm25"):
             print(f"naive {kind}, {len(pooled)} questions:", end=" ")
             evaluate(NaiveRanker(searcher, data, kind), pooled, relevant, show=True)
+    if args.per_list:
+        per_list(args, data)
     queries = load_questions(args.queries[:1])
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")
