@@ -341,7 +341,9 @@ class Searcher:
         lang_idx = np.asarray(table.lang_idx)
         if n <= CALIBRATE_EXACT:
             ids = np.arange(n)
-            scores = self._passage_scores(qvec, ids)
+            # one product over the memory-mapped vectors: gathering all rows by index copied
+            # them first (23 of 38 ms a query at 100k passages)
+            scores = self._passage_scores(qvec, ids, np.asarray(index.dense.vectors @ qvec))
             sample = scores
             sample_lang = lang_idx
         else:
@@ -352,15 +354,16 @@ class Searcher:
             scores = self._passage_scores(qvec, ids, np.asarray(cosines))
             sample, sample_lang = self._sample_scores(qvec)
         mu_all, sd_all = float(sample.mean()), float(sample.std()) + 1e-6
-        calibrated = np.empty(len(ids), dtype=np.float64)
+        # each language's mean and spread in the sample, shrunk towards the global ones
+        langs = int(lang_idx.max()) + 1 if len(lang_idx) else 1
+        count = np.bincount(sample_lang, minlength=langs).astype(np.float64)
+        mean = np.bincount(sample_lang, weights=sample, minlength=langs) / np.maximum(count, 1)
+        spread = np.sqrt(np.maximum(np.bincount(sample_lang, weights=sample * sample, minlength=langs) / np.maximum(count, 1) - mean * mean, 0))
+        weight = count / (count + CALIBRATE_SHRINK)
+        mu = weight * mean + (1 - weight) * mu_all
+        sd = weight * (spread + 1e-6) + (1 - weight) * sd_all
         ids_lang = lang_idx[ids]
-        for lang in np.unique(ids_lang):
-            in_sample = sample[sample_lang == lang]
-            weight = len(in_sample) / (len(in_sample) + CALIBRATE_SHRINK)
-            mu = weight * (float(in_sample.mean()) if len(in_sample) else mu_all) + (1 - weight) * mu_all
-            sd = weight * (float(in_sample.std()) + 1e-6 if len(in_sample) else sd_all) + (1 - weight) * sd_all
-            mask = ids_lang == lang
-            calibrated[mask] = (scores[mask] - mu) / sd
+        calibrated = (scores - mu[ids_lang]) / sd[ids_lang]
         if allowed is not None:
             calibrated[~allowed[ids]] = -np.inf
         return ids, calibrated
