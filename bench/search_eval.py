@@ -58,13 +58,12 @@ class NaiveRanker:
         import re
 
         import bm25s
-        import numpy as np
 
         from kg.queries import all_passages
         from kg.store import DataDir
         from search.index import embed_passages
 
-        self.searcher, self.kind, self.np = searcher, kind, np
+        self.searcher, self.kind = searcher, kind
         by_iri = {p.iri: p.text for p in all_passages(searcher.store)}
         texts = [by_iri.get(iri, "") for iri in searcher.index.table.iris]
         self.tokens = lambda text: re.findall(r"\w+", text.casefold())
@@ -75,9 +74,11 @@ class NaiveRanker:
             self.bm25.index([self.tokens(t) for t in texts], show_progress=False)
 
     def rank(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        import numpy as np
+
         if self.kind == "dense":
             scores = self.vectors @ self.searcher._raw_vector(query)
-            order = self.np.argsort(-scores)[:k]
+            order = np.argsort(-scores)[:k]
             return [(int(i), float(scores[i])) for i in order]
         ids, scores = self.bm25.retrieve([self.tokens(query)], k=k, show_progress=False)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True)]

@@ -14,8 +14,9 @@ short line without punctuation before a capital: a heading or a subtitle of a we
 sentence of its own instead of the start of the next one, while the wrapped lines of a PDF
 paragraph (they fill the width) and the rows of a table stay together. Before that rule, 30
 of the seeds' 241 passages had no sentence vectors (a subtitle that says exactly what the
-passage is about was glued into one long "sentence"); after it 15, and MRR@10 over the 95
-judged questions went 0.899 → 0.905 on the seeds (docs/benchmarks.md).
+passage is about was glued into one long "sentence"); after it 10 (with a figure's lettered
+items as items of their own), and MRR@10 over the 95 judged questions went 0.899 → 0.905 on the
+seeds (docs/benchmarks.md).
 
 Rows of lists of operations get no windows: they are one record about one funded project, and
 embedding their windows would double the cost of ingesting a national list.
@@ -58,8 +59,9 @@ class Windows:
 def sentence_windows(text: str) -> list[str]:
     """Windows of ``WINDOW`` consecutive sentences or list items (stride 1) of a passage, or [] when it is short."""
     sentences: list[str] = []
+    typical = _typical_line(text)
     for a, b in sentence_spans(text):
-        for part in (p for item in _LIST_ITEM.split(text[a:b]) for p in _heading_breaks(item, _typical_line(text))):
+        for part in (p for item in _LIST_ITEM.split(text[a:b]) for p in _heading_breaks(item, typical)):
             sentence = " ".join(part.split())
             if not sentence:
                 continue
@@ -87,15 +89,15 @@ def _heading_breaks(part: str, typical: int) -> list[str]:
     if len(lines) < 2:
         return [part]
     out = [lines[0]]
+    last = lines[0].strip()  # the last line with text so far
     for line in lines[1:]:
-        prev = out[-1].strip()
         head = line.lstrip()[:1]
-        last = prev.splitlines()[-1].strip() if prev else ""
         table = "\t" in line or "\t" in last  # a row of a table: its cells are no sentence
         if last and head and (head.isupper() or head.isdigit()) and not table and not last.endswith(_JOINING) and len(last) < 0.6 * max(typical, 40):
             out.append(line)
         else:
             out[-1] = f"{out[-1]}\n{line}"
+        last = line.strip() or last
     return out
 
 
