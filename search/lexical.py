@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: A word with a footnote marker glued to it by PDF text extraction ("responses4", "measures5").
+_MARKED = re.compile(r"([^\W\d_]{3,})\d{1,2}", re.UNICODE)
 
 #: BCP 47 code → PyStemmer algorithm.
 STEMMERS = {
@@ -108,9 +110,11 @@ class Analyzer:
         return found
 
     def tokens(self, text: str, lang: str) -> list[str]:
-        """BM25 tokens of a passage in ``lang``: stopwords out, stems, compound parts added."""
+        """BM25 tokens of a passage in ``lang``: stopwords out, stems, compound parts added, and
+        the word of a word with a footnote marker glued to it ("responses4" → also "responses")."""
         stop = self.stopwords(lang)
         raw = [w for w in words(text) if w not in stop]
+        raw += [m[1] for w in raw if (m := _MARKED.fullmatch(w)) is not None and m[1] not in stop]
         if lang in COMPOUNDING and self.known:
             extra = [part for w in raw for part in self.split_compound(w)]
             raw = raw + extra

@@ -43,3 +43,13 @@ def test_query_tokens_include_english_analysis() -> None:
     assert "express" in tokens
     assert len(tokens) == len(set(tokens))
     assert "og" in stopwords("da")
+
+
+def test_a_footnote_marker_glued_to_a_word_still_lets_the_word_match() -> None:
+    # PDF text extraction glues footnote numbers to words: "44 valid responses4 (35 fully …"
+    analyzer = Analyzer()
+    passage = analyzer.tokens("By 30th June 2016, 44 valid responses4 had been received", "en")
+    assert set(analyzer.query_tokens("valid responses", "en")) <= set(passage)
+    # names and codes that carry digits keep their own token and add no short fragments
+    assert analyzer.tokens("H2020 and CO2", "en") == ["h2020", "co2"]
+    assert "30th" in passage and "2016" in passage
