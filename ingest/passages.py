@@ -118,9 +118,12 @@ def split_passages(doc: ReadDocument, lang: str = "und") -> list[Passage]:
     count = 0
     for unit in units:
         boundary = unit.kind == "heading" or (current and unit.page != current[-1].page)
+        # a heading opens a passage only after some prose: a web page's fact sheet ("Lead partner",
+        # "Kent County Council", "Project budget", "2 855 597", …) is a run of short lines that
+        # each read as a heading, and its figures belong with the project's name above them
         if current and (
             count + unit.words > MAX_WORDS
-            or (boundary and count >= MIN_WORDS * 0.6)
+            or (boundary and count >= MIN_WORDS * 0.6 and any(u.kind != "heading" for u in current))
             or (count >= MIN_WORDS and current[-1].kind != "heading" and unit.kind != "list_item")
         ):
             groups.append(current)

@@ -102,3 +102,28 @@ def test_structured_random_text(tokens: list[str]) -> None:
 def test_language_is_carried(lang: str) -> None:
     passages = split_passages(_doc("Ein kurzer Absatz über Förderung."), lang)
     assert passages[0].lang == lang
+
+
+def test_a_fact_sheet_of_label_and_value_lines_stays_with_its_title() -> None:
+    # a project page's head: every line is short, so each reads as a heading; the sheet is one
+    # unit (a question about the project's budget needs the project's name beside the figure)
+    sheet = [
+        "Green Harbour Logistics | Interreg North Sea", "You are here", "Green Harbour Logistics",
+        "Priority Axis", "Thinking Growth: supporting growth in North Sea Region economies",
+        "Specific objective", "Enhancing regional innovation capacity and public sector services",
+        "Lead partner", "Port Authority of Esbjerg", "Start Date", "01.03.2019", "End Date", "31.12.2022",
+        "Project budget", "4 120 000", "ERDF amount", "2 060 000",
+    ]
+    body = (
+        "Ports in the North Sea Region handle more freight every year, and their hinterland roads are "
+        "congested. The partners test shared booking of truck slots and rail shuttles, measure the "
+        "emissions saved, and write the results into the regions' transport plans."
+    )
+    doc = _doc("\n\n".join([*sheet, "Common challenge", body]) + "\n")
+    passages = split_passages(doc)
+    holding = [p for p in passages if "4 120 000" in p.text]
+    assert len(holding) == 1 and "Green Harbour Logistics" in holding[0].text, [p.text[:60] for p in passages]
+    # headings after prose still open a new passage
+    prose = " ".join(["The region funds study visits for SMEs that want to export to new markets."] * 5)
+    doc = _doc(f"Export support\n\n{prose}\n\nInnovation vouchers\n\n{prose}\n")
+    assert [p.text.split("\n")[0] for p in split_passages(doc)] == ["Export support", "Innovation vouchers"]

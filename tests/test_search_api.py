@@ -73,7 +73,9 @@ def test_filter_is_exact_and_keeps_k(searcher: Searcher) -> None:
     assert len(hits) == min(k, allowed)
     assert all(h.lang == "da" for h in hits)
     hits = searcher.search("internationalisation of SMEs", k=10, filters=Filters(documents=["003_d0ed662208008e57.txt"]))
-    assert len(hits) == 9 or len(hits) == 10
+    in_document = len({int(table.dup[i]) for i in range(len(table)) if table.docs[int(table.doc_idx[i])][1] == "003_d0ed662208008e57.txt"})
+    assert in_document >= 5
+    assert len(hits) == min(10, in_document)
     assert all(h.source == "003_d0ed662208008e57.txt" for h in hits)
 
 

@@ -56,7 +56,9 @@ def test_every_judged_question_holds_beside_the_records(mixed: Searcher) -> None
     names = sorted(p.stem.removeprefix("queries_") for p in BENCH.glob("queries_*.json"))
     result = _mrr(mixed, names)
     assert result["queries"] >= 117
-    assert result["mrr@10"] >= 0.87, result  # measured 0.902 (0.828 without the channel)
+    # all 132 questions of the seven sets: measured 0.898 (French 0.822); the 117 before the
+    # web-page set was written: 0.902 (0.828 without the channel)
+    assert result["mrr@10"] >= 0.87, result
     assert min(result["per_language"].values()) >= 0.78, result["per_language"]
 
 
