@@ -251,7 +251,7 @@ class Searcher:
         fused = ranking.rrf(channels, WEIGHTS)
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
         if index.token_states is not None and len(items) > 1:
-            shown = {int(table.dup[i]) for i, _ in items[: late.DEPTH]}
+            shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             items = late.rerank(
                 items, self.query_tokens(query), index.token_states, self.token_weight, extra=best_lexical,

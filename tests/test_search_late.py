@@ -11,10 +11,12 @@ from regiograph.settings import Settings
 from search.api import load_searcher
 from search.late import (
     DEPTH,
+    HEAD_MAX,
     LAYER,
     TokenEncoder,
     TokenStates,
     build_token_states,
+    head_size,
     rerank,
     shared_encoder,
 )
@@ -125,6 +127,27 @@ def test_rerank_lets_an_extra_row_compete_on_its_tokens_alone() -> None:
     # a joined row that matches no better than the head stays below the head's best
     states = _states([matches] * DEPTH + [weak, no_states])
     assert rerank(items, query, states, weight=1.0, extra=[DEPTH])[0][0] != DEPTH
+
+
+def test_rerank_looks_past_records_for_passages_it_can_judge() -> None:
+    """Rows of lists of operations (no token states) fill the fused list's head: the re-ranker
+    reads on until it holds DEPTH passages with states, so an answer just below the records is
+    judged and lifted; records keep a neutral token term."""
+    e = np.eye(4, dtype=np.float32)
+    query = e[[0, 1]]
+    records, prose = DEPTH + 5, DEPTH
+    items = [(i, 1.0 - i / 1000) for i in range(records + prose + 3)]
+    answer = records + prose - 1  # the last prose row the head takes
+    states = _states([None] * records + [e[[2]]] * (prose - 1) + [e[[0, 1]]] + [e[[2]]] * 3)
+    assert head_size(items, states) == records + prose
+    out = rerank(items, query, states, weight=1.0)
+    assert out[0][0] == answer
+    assert out[records + prose :] == items[records + prose :]  # beyond the head nothing moves
+    assert [s for _, s in out] == [s for _, s in items]
+    # never further than HEAD_MAX, and only DEPTH without token states to count
+    only_records = [(i, 1.0 - i / 1000) for i in range(HEAD_MAX + 50)]
+    assert head_size(only_records, _states([None] * (HEAD_MAX + 50))) == HEAD_MAX
+    assert head_size(only_records, None) == DEPTH
 
 
 def test_rerank_weighs_the_best_sentence() -> None:
