@@ -2,7 +2,8 @@
 
 A pooled passage vector blurs *which* words of the passage answer the question, and among
 passages on the same topic (often of the same document) that decides the order. So the first
-``DEPTH`` fused results are re-ranked by how well each query token finds a match in the
+``DEPTH`` fused results (read on past rows of lists of operations until ``DEPTH`` of them are
+passages with token states, :func:`head_size`) are re-ranked by how well each query token finds a match in the
 passage: ``mean over query tokens of the max cosine to any passage token`` (MaxSim, as in
 ColBERT, here on e5-small's own hidden states after ``LAYER`` of its 12 layers, which align
 words across languages better than its last layer). The final order is
