@@ -198,8 +198,13 @@ def ingest(
     progress: ProgressFn | None = None,
     build_index: bool = True,
     mapping: Path | None = None,
+    reread: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders into the data directory; returns a per-file report."""
+    """Ingest files and folders into the data directory; returns a per-file report.
+
+    A file whose content is already in the graph is skipped ("unchanged"), unless ``reread``:
+    then it is read, split and extracted again and its graph replaced (after an upgrade that
+    reads documents differently, e.g. splits their passages another way)."""
     from kg.queries import derive_cooperation
 
     started = time.perf_counter()
@@ -216,7 +221,7 @@ def ingest(
             for i, path in enumerate(files):
                 if progress:
                     progress(Progress("read", i, len(files), total_passages, time.perf_counter() - started, path.name))
-                file_report = _ingest_one(path, settings, store, data, existing, known_hashes, mapping)
+                file_report = _ingest_one(path, settings, store, data, existing, known_hashes, mapping, reread)
                 total_passages += file_report.passages
                 report.files.append(file_report)
             if progress:
@@ -263,6 +268,7 @@ def _ingest_one(
     existing: dict[str, list[tuple[str, str]]],
     known_hashes: set[str],
     mapping: Path | None,
+    reread: bool = False,
 ) -> FileReport:
     from kg import writer
 
@@ -272,7 +278,7 @@ def _ingest_one(
         digest = content_hash(raw)
         del raw
         previous = existing.get(source_path, [])
-        if digest in known_hashes and any(h == digest for _, h in previous):
+        if not reread and digest in known_hashes and any(h == digest for _, h in previous):
             return FileReport(str(path), "unchanged")
         doc, passages, extraction, doc_lang, kind, summary = read_file(path, settings, mapping)
         if not passages:
@@ -280,7 +286,7 @@ def _ingest_one(
         gname, graph = writer.document_graph(doc, passages, extraction, doc_lang, settings.base_iri)
         data.write_text(doc.doc_id, doc.text)
         store.replace_graph(gname, writer.to_ntriples(graph))
-        status = "added"
+        status = "replaced" if any(h == digest for _, h in previous) else "added"
         for _doc_iri, h in previous:
             if h != digest:
                 store.remove_graph(writer.graph_iri(h[:16], settings.base_iri))

@@ -79,12 +79,15 @@ def ingest(
     no_index: Annotated[bool, typer.Option("--no-index", help="Skip building the search index.")] = False,
     mapping: Annotated[Optional[Path], typer.Option("--mapping", help="TOML file correcting how a list of operations is read.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    reread: Annotated[
+        bool, typer.Option("--reread", help="Read files again even when unchanged (after an upgrade that reads or splits documents differently).")
+    ] = False,
 ) -> None:
     """Read documents and lists of operations into the graph and the search index."""
     from ingest.pipeline import ingest as run_ingest
 
     try:
-        report = run_ingest(paths, settings(), progress=_progress_printer(), build_index=not no_index, mapping=mapping)
+        report = run_ingest(paths, settings(), progress=_progress_printer(), build_index=not no_index, mapping=mapping, reread=reread)
     except RegiographError as exc:
         fail(exc)
         return
@@ -95,7 +98,7 @@ def ingest(
             if f.status == "failed":
                 typer.secho(f"  failed  {f.name}: {f.reason}", fg=typer.colors.YELLOW, err=True)
             elif f.status in {"added", "replaced"}:
-                typer.echo(f"  {f.status:<8}{f.name} ({f.kind}, {f.lang}, {f.passages} passages, {f.entities} entities)")
+                typer.echo(f"  {f.status:<9}{f.name} ({f.kind}, {f.lang}, {f.passages} passages, {f.entities} entities)")
         tables = [f for f in report.files if f.summary is not None]
         if tables:
             from ingest.tables import render_summaries
@@ -347,7 +350,7 @@ def remove(paths: Annotated[list[Path], typer.Argument(help="Files (as ingested)
         fail(exc)
         return
     for f in report.files:
-        typer.echo(f"  {f.status:<8}{f.name}" + (f": {f.reason}" if f.reason else ""))
+        typer.echo(f"  {f.status:<9}{f.name}" + (f": {f.reason}" if f.reason else ""))
     if report.failed:
         raise typer.Exit(1)
 

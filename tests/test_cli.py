@@ -110,3 +110,16 @@ def test_regions_command_lists_partners(seed_settings: Settings) -> None:
     assert profile["nuts"] == "UKJ4"
     partners = {p["label"] for p in profile["partners"]}
     assert {"Hauts-de-France", "West-Vlaanderen", "Oost-Vlaanderen"} <= partners
+
+
+def test_ingest_reread_reads_an_unchanged_file_again(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("Hampshire County Council runs export workshops for SMEs. " * 10, encoding="utf-8")
+    data = str(tmp_path / "data")
+    assert runner.invoke(app, ["--data", data, "ingest", str(folder), "--no-index"]).exit_code == 0
+    again = runner.invoke(app, ["--data", data, "ingest", str(folder), "--no-index"])
+    assert "0 added, 0 replaced, 1 unchanged" in again.output, again.output
+    reread = runner.invoke(app, ["--data", data, "ingest", str(folder), "--no-index", "--reread"])
+    assert reread.exit_code == 0, reread.output
+    assert "replaced note.txt" in reread.output and "0 added, 1 replaced, 0 unchanged" in reread.output, reread.output
