@@ -173,7 +173,8 @@ def main() -> None:
     parser.add_argument(
         "--project", type=float, nargs=2, metavar=("BM25", "DENSE"),
         help="with --naive: the pipeline's MRR@10 reweighted to a set on which the naive baselines score these "
-        "(the issue's hidden set: 0.73 0.83)",
+        "(the issue's hidden set, seeds only: 0.73 0.83; the weights come from this run's naive rankers, so use it "
+        "without --distractors)",
     )
     parser.add_argument(
         "--per-list", action="store_true",
