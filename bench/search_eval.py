@@ -87,11 +87,9 @@ class NaiveRanker:
 
 def reciprocal_ranks(ranker, questions: list[dict], relevant: dict[str, set[int]], k: int = 10) -> list[float]:  # type: ignore[no-untyped-def]
     """Each question's reciprocal rank of its first relevant passage in the ranker's first ``k``."""
-    out = []
-    for q in questions:
-        ranked = [row for row, _ in ranker.rank(q["query"], k)]
-        out.append(next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in relevant[q["id"]]), 0.0))
-    return out
+    from search.quality import reciprocal_rank
+
+    return [reciprocal_rank([row for row, _ in ranker.rank(q["query"], k)], relevant[q["id"]]) for q in questions]
 
 
 def _tilt(bm25, dense, targets: tuple[float, float]):  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
 
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks.md).
 WEIGHTS = {"dense": 1.0, "lexical": 0.05, "graph": 0.1, "reports": 1.0}
-#: Calibrate dense scores exactly over all passages up to this many (see Searcher._dense).
+#: Calibrate dense scores exactly over all passages up to this many (see Searcher._calibrated).
 CALIBRATE_EXACT = 200_000
 #: Report passages (not rows of lists of operations) kept in memory for the report channel above
 #: CALIBRATE_EXACT (100k: 154 MB); above it, that channel uses the ANN index with a filter.
@@ -317,10 +317,6 @@ class Searcher:
                     self._reports = (rows, np.ascontiguousarray(self.index.dense.vectors[rows], dtype=np.float32))
                 self._reports_read = True
             return self._reports
-
-    def _dense(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
-        """The dense channel: the ``depth`` best passages by :meth:`_calibrated` score."""
-        return _top(*self._calibrated(qvec, depth, allowed), depth)
 
     def _calibrated(
         self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None, candidates: tuple[np.ndarray, np.ndarray] | None = None

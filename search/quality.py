@@ -56,6 +56,11 @@ def relevant_rows(
     return out
 
 
+def reciprocal_rank(ranked: Sequence[int], relevant: set[int]) -> float:
+    """1 / the rank of the first relevant row in ``ranked``, 0 when none is there."""
+    return next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in relevant), 0.0)
+
+
 def evaluate(searcher: Searcher, questions: Sequence[Question], relevant: dict[str, set[int]], k: int = 10) -> dict[str, Any]:
     """MRR@k overall and per language, recall@k, median latency and the questions not answered first."""
     per_lang: dict[str, list[float]] = defaultdict(list)
@@ -67,7 +72,7 @@ def evaluate(searcher: Searcher, questions: Sequence[Question], relevant: dict[s
         ranked = [row for row, _ in searcher.rank(q["query"], k)]
         latencies.append((time.perf_counter() - started) * 1000)
         rel = relevant[q["id"]]
-        rr = next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in rel), 0.0)
+        rr = reciprocal_rank(ranked, rel)
         per_lang[q["lang"]].append(rr)
         recall.append(len(rel & set(ranked)) / len(rel) if rel else 0.0)
         if rr < 1.0:

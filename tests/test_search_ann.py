@@ -87,10 +87,10 @@ def test_calibrated_dense_channel_above_the_exact_limit(tmp_path: Path, ann: str
     hits = 0
     for q in vectors[:10]:
         exact = searcher._passage_scores(q, np.arange(N))
-        found = searcher._dense(q, 10, None)[:10]
+        found = api._top(*searcher._calibrated(q, 10, None), 10)
         assert (np.diff(exact[found]) <= 1e-5).all()
         hits += len(set(found.tolist()) & set(np.argsort(-exact)[:10].tolist()))
-        narrowed = searcher._dense(q, 10, allowed)
+        narrowed = api._top(*searcher._calibrated(q, 10, allowed), 10)
         assert len(narrowed) >= 10 and allowed[narrowed].all()
     assert hits / 100 >= 0.9
 
