@@ -26,6 +26,7 @@ from search import late, ranking
 from search.facets import Filters, allowed_mask, counts, resolve
 from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
+from search.lexical import STEMMERS, stem
 
 __all__ = [
     "Filters", "PracticeHit", "SearchHit", "Searcher", "load_searcher", "render_hits", "search", "similar_function",
@@ -47,6 +48,9 @@ DEPTH = 100
 #: embedding's vote otherwise (see Searcher.query_language).
 LANG_SURE = 0.9
 LANG_TEMPERATURE = 50.0
+#: Kinds of entity whose labels are matched in a query after stemming (None: a SKOS concept of a
+#: scheme, such as a practice type, has no kind of its own).
+CONCEPT_KINDS = frozenset({None, "Instrument"})
 
 
 @dataclass
@@ -137,8 +141,6 @@ class Searcher:
         self._lock = threading.Lock()
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         common: set[str] = set()
-        from search.lexical import STEMMERS
-
         for lang in STEMMERS:
             common |= index.lexical.analyzer.stopwords(lang)
         self._common = common
@@ -204,11 +206,33 @@ class Searcher:
         """Entities the query names → weight (rarer entities weigh more)."""
         table = self.index.table
         words = norm_label(query).split()
-        matched = ranking.match_entities(query, words, table.aliases, self._common)
+        lang = self.query_language(query)
+        stemmed = None
+        if lang in STEMMERS:
+            stemmed = ([" ".join(stem(w.split(), lang)) for w in words], self._stemmed_aliases(lang))
+        matched = ranking.match_entities(query, words, table.aliases, self._common, stemmed)
         out: dict[str, float] = {}
         for iri, _ in matched:
             out[iri] = 1.0
         return out
+
+    def _stemmed_aliases(self, lang: str) -> dict[str, list[str]]:
+        """The labels of the index's concepts (practice types, instruments) with each word stemmed
+        in ``lang``, built once per language. Names of places, organisations and projects are
+        left out: they are matched as written ("bonne" must not find Bonn)."""
+        kinds = self.index.table.kinds
+
+        def make() -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            for alias, iris in self.index.table.aliases.items():
+                concepts = [i for i in iris if kinds.get(i) in CONCEPT_KINDS]
+                if not concepts or len(alias) < 4:
+                    continue
+                bucket = out.setdefault(" ".join(stem(alias.split(), lang)), [])
+                bucket.extend(i for i in concepts if i not in bucket)
+            return out
+
+        return self._queries.get(("stemmed aliases", lang), make)  # type: ignore[no-any-return]
 
     # --- passages ----------------------------------------------------------------------------
     def rank(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[int, float]]:
@@ -239,7 +263,7 @@ class Searcher:
         linked: np.ndarray | None = None
         if matched:
             linked = np.zeros(n, dtype=bool)
-            for facet in ("entities", "regions", "instruments", "projects"):
+            for facet in ("entities", "regions", "instruments", "projects", "practice_types"):
                 linked |= table.facets[facet].mask(matched, n)
             if allowed is not None:
                 linked &= allowed

@@ -83,23 +83,32 @@ def match_entities(
     normalised_words: Sequence[str],
     aliases: Mapping[str, Sequence[str]],
     common_words: set[str],
+    stemmed: tuple[Sequence[str], Mapping[str, Sequence[str]]] | None = None,
 ) -> list[tuple[str, str]]:
     """Entities named in the query: (IRI, the alias matched), longest non-overlapping matches first.
 
+    ``stemmed``: the query's words and the aliases, both stemmed in the query's language: after
+    every match as written, the words left are matched once more on their stems, so that an
+    inflected label still counts ("visites d'étude" → "visite d'étude", "studiebesøget" →
+    "studiebesøg").
     A short alias (≤ 3 letters) counts only when the query writes it as an acronym (``EIS``);
     an alias that is a common word of some language never counts alone.
     """
     acronyms = {a.casefold() for a in _ACRONYM.findall(query)}
     taken = [False] * len(normalised_words)
     out: list[tuple[str, str]] = []
-    for start, end, text in query_ngrams(normalised_words):
-        if any(taken[start:end]) or text not in aliases:
-            continue
-        if end - start == 1 and (text in common_words or (len(text) <= 3 and text not in acronyms)):
-            continue
-        if len(text) < 2:
-            continue
-        for i in range(start, end):
-            taken[i] = True
-        out.extend((iri, text) for iri in aliases[text])
+    passes = [(list(normalised_words), aliases)] + ([(list(stemmed[0]), stemmed[1])] if stemmed is not None else [])
+    for keys, table in passes:
+        for start, end, key in query_ngrams(keys):
+            iris = table.get(key)
+            if not iris or any(taken[start:end]):
+                continue
+            text = " ".join(normalised_words[start:end])
+            if end - start == 1 and (text in common_words or (len(text) <= 3 and text not in acronyms)):
+                continue
+            if len(text) < 2:
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            out.extend((iri, text) for iri in iris)
     return out

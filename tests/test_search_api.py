@@ -212,3 +212,25 @@ def test_short_query_language_uses_the_model_where_lingua_is_unsure(searcher: Se
     assert searcher.query_language("study visits for SME internationalisation") == "en"
     assert searcher.query_language("Hvad er de tre elementer i initiativet BSR Stars Innovation Express?") == "da"
     assert searcher.query_language("Welche Regionen nehmen am Projekt teil?") == "de"
+
+
+def test_inflected_concept_labels_name_their_concept(searcher: Searcher) -> None:
+    # The practice-type scheme labels "visite d'étude"@fr, "studiebesøg"@da, "trade mission"@en …;
+    # a query writes them inflected. Matched on stems, in the query's language, they still name
+    # the concept, and its labels in every language join the lexical query.
+    study_visit = "https://w3id.org/regiograph/id/practice-type/study-visit"
+    trade_mission = "https://w3id.org/regiograph/id/practice-type/trade-mission"
+    assert study_visit in searcher.named_entities("visites d'étude entre clusters")
+    assert study_visit in searcher.named_entities("Hvad fik den svenske gård ud af studiebesøget i Danmark?")
+    assert trade_mission in searcher.named_entities("handelsmissies voor het mkb")
+    # names of places are matched as written only: French "bonne" (good) is not Bonn
+    named = searcher.named_entities("Pourquoi l'approche Innovation Express est-elle une bonne façon de commencer ?")
+    assert not any("/nuts/" in iri for iri in named)
+
+
+def test_a_named_concept_brings_the_passages_that_evidence_it(searcher: Searcher) -> None:
+    # "salons professionnels" (plural) names the practice type whose labels include "trade fair":
+    # a passage of the English workshop report on trade fairs comes into the first 5. The dense
+    # channel alone ranks every such passage below its 50th: the model does not pair the phrases.
+    hits = searcher.search("salons professionnels internationaux", k=5)
+    assert any("trade fair" in " ".join(h.text.casefold().split()) for h in hits)

@@ -51,3 +51,17 @@ def test_match_entities_longest_first_and_acronyms() -> None:
 def test_short_alias_needs_acronym_spelling() -> None:
     aliases = {"eis": ["P1"]}
     assert ranking.match_entities("eis tool", ["eis", "tool"], aliases, set()) == []
+
+
+def test_stemmed_pass_matches_inflected_labels_on_the_words_left() -> None:
+    aliases = {"visite d etude": ["PT"], "cluster": ["C"]}
+    words = ["visites", "d", "etude", "entre", "clusters"]
+    # stems as a French stemmer gives them; the stemmed aliases hold the labels' stems
+    stems = ["visit", "d", "etud", "entre", "cluster"]
+    stemmed_aliases = {"visit d etud": ["PT"], "cluster": ["C"]}
+    assert ranking.match_entities("visites d'étude entre clusters", words, aliases, set()) == []
+    matched = ranking.match_entities("visites d'étude entre clusters", words, aliases, set(), (stems, stemmed_aliases))
+    assert matched == [("PT", "visites d etude"), ("C", "clusters")]
+    # a span matched as written is never matched again on its stems
+    exact = ranking.match_entities("cluster visits", ["cluster", "visits"], aliases, set(), (["cluster", "visit"], stemmed_aliases))
+    assert exact == [("C", "cluster")]
