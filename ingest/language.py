@@ -84,3 +84,14 @@ def query_confidences(text: str) -> dict[str, float]:
         return {}
     values = query_detector().compute_language_confidence_values(" ".join(words))
     return {_code(v.language): float(v.value) for v in values if v.value > 0}
+
+
+@cache
+def language_name(code: str) -> str:
+    """A language's English name from its BCP 47 code (babel's CLDR data): "da" → "Danish"; the
+    code itself when babel does not know it, "an unknown language" when empty or ``und``."""
+    if not code or code == "und":
+        return "an unknown language"
+    from babel import Locale
+
+    return str(Locale("en").languages.get(code) or code)

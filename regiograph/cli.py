@@ -252,8 +252,7 @@ def search(
 ) -> None:
     """Multilingual hybrid search over passages, with graph filters."""
     try:
-        from search.api import Filters, render_hits
-        from search.api import search as run_search
+        from search.api import Filters, load_searcher, render_hits
     except ImportError:
         fail(RegiographError("search is not available in this build (the search package is missing)"))
         return
@@ -262,14 +261,15 @@ def search(
             regions=region or [], countries=country or [], instruments=instrument or [],
             practice_types=practice_type or [], projects=project or [], langs=lang or [], documents=document or [],
         )
-        hits = run_search(settings(), query, k=k, filters=filters)
+        searcher = load_searcher(settings())
+        hits = searcher.search(query, k=k, filters=filters)
     except RegiographError as exc:
         fail(exc)
         return
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
     else:
-        typer.echo(render_hits(hits, query))
+        typer.echo(render_hits(hits, query, searcher.read_query(query)))
 
 
 @app.command()

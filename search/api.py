@@ -29,7 +29,7 @@ from search.index import SearchIndex, load_index, norm_label
 from search.lexical import STEMMERS, stem
 
 __all__ = [
-    "Filters", "PracticeHit", "SearchHit", "Searcher", "load_searcher", "render_hits", "search", "similar_function",
+    "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "search", "similar_function",
 ]
 
 RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
@@ -51,6 +51,9 @@ LANG_TEMPERATURE = 50.0
 #: Kinds of entity whose labels are matched in a query after stemming (None: a SKOS concept of a
 #: scheme, such as a practice type, has no kind of its own).
 CONCEPT_KINDS = frozenset({None, "Instrument"})
+#: Filters a named entity can become, in the order they are looked for (a region is also a value of
+#: "entities", which is no filter).
+READING_FACETS = ("practice_types", "instruments", "regions", "projects")
 
 
 @dataclass
@@ -81,6 +84,20 @@ class SearchHit:
         out["offsets"] = list(self.offsets)
         out["score"] = round(self.score, 6)
         return out
+
+
+@dataclass
+class QueryReading:
+    """How the search read a query: the language it took it for and the entities it names
+    (the ranking expands the lexical query with their labels and adds a graph channel of the
+    passages linked to them). ``entities``: iri, label, kind ("Region", "Instrument",
+    "PracticeType", …) and ``facet``, the filter that narrows a search to it ("" when none)."""
+
+    lang: str
+    entities: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -233,6 +250,19 @@ class Searcher:
             return out
 
         return self._queries.get(("stemmed aliases", lang), make)  # type: ignore[no-any-return]
+
+    def read_query(self, query: str) -> QueryReading:
+        """The query's language and the entities it names, as :meth:`rank` uses them."""
+        table = self.index.table
+        entities = []
+        for iri in self.named_entities(query) if query.strip() else {}:
+            facet = next((name for name in READING_FACETS if iri in self._facet_values(name)), "")
+            kind = table.kinds.get(iri) or ("PracticeType" if facet == "practice_types" else "")
+            entities.append({"iri": iri, "label": table.labels.get(iri, iri.rsplit("/", 1)[-1]), "kind": kind, "facet": facet})
+        return QueryReading(lang=self.query_language(query) if query.strip() else "", entities=entities)
+
+    def _facet_values(self, name: str) -> frozenset[str]:
+        return self._queries.get(("facet values", name), lambda: frozenset(self.index.table.facets[name].values))  # type: ignore[no-any-return]
 
     # --- passages ----------------------------------------------------------------------------
     def rank(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[int, float]]:
@@ -708,8 +738,9 @@ def _snippet(text: str, terms: list[str], width: int = 240) -> tuple[str, int]:
     return text[start : start + width].replace("\n", " "), start
 
 
-def render_hits(hits: list[SearchHit], query: str) -> str:
-    """A readable listing: rank, score, source and language, a snippet with query words highlighted."""
+def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None = None) -> str:
+    """A readable listing: rank, score, source and language, a snippet with query words
+    highlighted; first, with ``reading``, the language the query was read in and the names in it."""
     from rich.console import Console
     from rich.text import Text
 
@@ -718,6 +749,11 @@ def render_hits(hits: list[SearchHit], query: str) -> str:
     terms = [w for w in words(query) if len(w) > 2 and w not in stopwords("en")]
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=False, width=100, highlight=False)
+    if reading is not None and reading.lang:
+        names = [f"{e['kind'] or 'name'} {e['label']!r}" for e in reading.entities]
+        from ingest.language import language_name
+
+        console.print(Text(f"read as {language_name(reading.lang)}" + ("; names in it: " + ", ".join(names) if names else ""), style="dim"))
     if not hits:
         console.print(f"no passages found for {query!r}")
     for hit in hits:

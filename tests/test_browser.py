@@ -144,6 +144,9 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     pg.wait_for_selector('[data-testid="stMultiSelect"] input')  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stPageLink"] a')  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stDownloadButton"] button')  # type: ignore[attr-defined]
+    # how the query was read: its language, and the practice type it names (a badge, no page)
+    pg.get_by_text("Read as English").first.wait_for()  # type: ignore[attr-defined]
+    pg.get_by_text("study visit (practice type)").first.wait_for()  # type: ignore[attr-defined]
     settle(pg)
     shot(pg, "search.png")
     pg.get_by_text("Show in context").first.click()  # type: ignore[attr-defined]

@@ -53,6 +53,9 @@ def test_cli_readable_listing(seed_settings: Settings) -> None:
     result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "search", "study visits", "--k", "3"])
     assert result.exit_code == 0, result.output
     assert " 1. " in result.output and ".txt" in result.output
+    # first, how the query was read: its language and the practice type it names
+    assert result.output.splitlines()[0].startswith("read as English; names in it:")
+    assert "PracticeType 'study visit'" in result.output.splitlines()[0]
 
 
 def test_danish_query_finds_english_passages(searcher: Searcher) -> None:
@@ -234,3 +237,19 @@ def test_a_named_concept_brings_the_passages_that_evidence_it(searcher: Searcher
     # channel alone ranks every such passage below its 50th: the model does not pair the phrases.
     hits = searcher.search("salons professionnels internationaux", k=5)
     assert any("trade fair" in " ".join(h.text.casefold().split()) for h in hits)
+
+
+def test_read_query_says_language_and_names(searcher: Searcher) -> None:
+    reading = searcher.read_query("Quelles régions participent au projet ISE, du Kent aux Hauts-de-France ?")
+    assert reading.lang == "fr"
+    named = {e["label"]: (e["kind"], e["facet"]) for e in reading.entities}
+    assert named["Kent"] == ("Region", "regions")
+    assert named["Hauts-de-France"] == ("Region", "regions")
+    assert named["Innovative Sector Exchange"] == ("Project", "projects")
+    concept = searcher.read_query("visites d'étude entre clusters").entities
+    assert [(e["kind"], e["facet"]) for e in concept] == [("PracticeType", "practice_types")]
+    # each facet value it names narrows a search to passages that carry it
+    iri = concept[0]["iri"]
+    hits = searcher.search("visites d'étude entre clusters", k=5, filters=Filters(practice_types=[iri]))
+    assert hits and all(iri in searcher.index.table.facets["practice_types"].of(searcher.index.table.iris.index(h.passage)) for h in hits)
+    assert searcher.read_query("   ").entities == [] and searcher.read_query("").lang == ""

@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from ingest.language import language_name
 from views import common as c
 
 #: Facet name in ``facet_counts`` → (query parameter, heading).
@@ -86,8 +87,26 @@ def _body() -> None:
             "JSON-LD", data=hits_jsonld(hits, query), file_name="regiograph-search.jsonld", mime="application/ld+json",
             icon=":material/download:",
         )
+        _reading(searcher.read_query(query))
         for hit in hits:
             _hit(hit, query)
+
+
+def _reading(reading: Any) -> None:
+    """What the search took the query for: its language, and the names in it that the ranking
+    used (their passages form a channel of their own; their labels in every language join the
+    keyword search), with links to the pages of those that have one."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption(f"Read as {c.escape(language_name(reading.lang))}" + (" · names in it:" if reading.entities else ""), width="content")
+        for ent in reading.entities:
+            if ent["kind"] in c.KIND_PAGE:
+                c.entity_link(ent["iri"], ent["label"], ent["kind"], icon=_ICONS.get(ent["kind"]))
+            else:
+                kind = _KIND_NAMES.get(ent["kind"], ent["kind"] or "name")
+                st.markdown(c.badge(f"{ent['label']} ({kind})", "gray"), help=ent["iri"], width="content")
+
+
+_KIND_NAMES = {"PracticeType": "practice type", "Instrument": "instrument"}
 
 
 def _labeller(labels: dict[str, str]) -> Any:
