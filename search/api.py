@@ -237,19 +237,25 @@ class Searcher:
         """The labels of the index's concepts (practice types, instruments) with each word stemmed
         in ``lang``, built once per language. Names of places, organisations and projects are
         left out: they are matched as written ("bonne" must not find Bonn)."""
-        kinds = self.index.table.kinds
 
         def make() -> dict[str, list[str]]:
             out: dict[str, list[str]] = {}
-            for alias, iris in self.index.table.aliases.items():
-                concepts = [i for i in iris if kinds.get(i) in CONCEPT_KINDS]
-                if not concepts or len(alias) < 4:
-                    continue
+            for alias, concepts in self._concept_aliases():
                 bucket = out.setdefault(" ".join(stem(alias.split(), lang)), [])
                 bucket.extend(i for i in concepts if i not in bucket)
             return out
 
         return self._queries.get(("stemmed aliases", lang), make)  # type: ignore[no-any-return]
+
+    def _concept_aliases(self) -> list[tuple[str, list[str]]]:
+        """(alias, the concepts it names) for the aliases of at least 4 characters that name a concept."""
+        kinds = self.index.table.kinds
+
+        def make() -> list[tuple[str, list[str]]]:
+            pairs = ((alias, [i for i in iris if kinds.get(i) in CONCEPT_KINDS]) for alias, iris in self.index.table.aliases.items())
+            return [(alias, concepts) for alias, concepts in pairs if concepts and len(alias) >= 4]
+
+        return self._queries.get(("concept aliases",), make)  # type: ignore[no-any-return]
 
     def read_query(self, query: str) -> QueryReading:
         """The query's language and the entities it names, as :meth:`rank` uses them."""
