@@ -96,9 +96,6 @@ class QueryReading:
     lang: str
     entities: list[dict[str, str]] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class PracticeHit:
@@ -220,7 +217,7 @@ class Searcher:
             self.query_tokens("regional support for small businesses")
 
     def named_entities(self, query: str) -> dict[str, float]:
-        """Entities the query names → weight (rarer entities weigh more)."""
+        """Entities the query names → weight (1 each): names as written, and concept labels on their stems."""
         table = self.index.table
         words = norm_label(query).split()
         lang = self.query_language(query)
@@ -750,6 +747,7 @@ def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None 
     from rich.console import Console
     from rich.text import Text
 
+    from ingest.language import language_name
     from search.lexical import stopwords, words
 
     terms = [w for w in words(query) if len(w) > 2 and w not in stopwords("en")]
@@ -757,8 +755,6 @@ def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None 
     console = Console(file=buffer, force_terminal=False, width=100, highlight=False)
     if reading is not None and reading.lang:
         names = [f"{e['kind'] or 'name'} {e['label']!r}" for e in reading.entities]
-        from ingest.language import language_name
-
         console.print(Text(f"read as {language_name(reading.lang)}" + ("; names in it: " + ", ".join(names) if names else ""), style="dim"))
     if not hits:
         console.print(f"no passages found for {query!r}")

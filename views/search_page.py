@@ -97,7 +97,7 @@ def _reading(reading: Any) -> None:
     used (their passages form a channel of their own; their labels in every language join the
     keyword search), with links to the pages of those that have one."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        st.caption(f"Read as {c.escape(language_name(reading.lang))}" + (" · names in it:" if reading.entities else ""), width="content")
+        st.caption(f"Read as {language_name(reading.lang)}" + (" · names in it:" if reading.entities else ""), width="content")
         for ent in reading.entities:
             if ent["kind"] in c.KIND_PAGE:
                 c.entity_link(ent["iri"], ent["label"], ent["kind"], icon=_ICONS.get(ent["kind"]))
