@@ -9,6 +9,7 @@
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive     # + naive dense e5 and BM25 baselines
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive --project 0.73 0.83   # + reweighted to the hidden set's baselines
     .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --per-list   # the seeds beside each list alone
+    .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --languages  # + queries whose language is misread
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -179,6 +180,10 @@ def main() -> None:
         help="also score the seeds beside each country's lists of operations alone (data directories D-<country>, "
         "reusing D's vector cache): which distractors does the quality depend on",
     )
+    parser.add_argument(
+        "--languages", action="store_true",
+        help="also count the queries whose language is misread: the judged questions and bench/short_queries_languages.json",
+    )
     parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
@@ -237,6 +242,11 @@ def main() -> None:
             print(f"reweighted to naive baselines BM25 {args.project[0]} / dense {args.project[1]}:", json.dumps(estimate))
     if args.per_list:
         per_list(args, data)
+    if args.languages:
+        short = json.loads((REPO / "bench" / "short_queries_languages.json").read_text(encoding="utf-8"))["queries"]
+        checked = [(q["query"], q["lang"]) for q in load_questions(args.queries)] + [(q["query"], q["lang"]) for q in short]
+        wrong = [(text, lang, searcher.query_language(text)) for text, lang in checked if searcher.query_language(text) != lang]
+        print(f"query language misread: {len(wrong)} of {len(checked)}:", json.dumps(wrong, ensure_ascii=False))
     queries = load_questions(args.queries[:1])
     relevant = relevant_rows(searcher, queries)
     print("hybrid:", end=" ")

@@ -68,19 +68,12 @@ def query_detector() -> LanguageDetector:
     )
 
 
-def detect_query(text: str) -> str:
-    """Language of a search query (41/42 right on bench/queries_multilingual.json) or ``und``."""
-    words = _WORD.findall(text[:2000])
-    if len(words) < 2:
-        return UNDETERMINED
-    result = query_detector().detect_language_of(" ".join(words))
-    return UNDETERMINED if result is None else _code(result)
-
-
 def query_confidences(text: str) -> dict[str, float]:
-    """Confidence per language (the fast detector's, summing to 1) for a query; empty when it has < 2 words."""
+    """Confidence per language (the fast detector's, summing to 1) for a query; empty when it has
+    no word. A single word ("Innovationsgutschein") gets the detector's guess too, which the
+    search weighs against the embedding's where it is unsure."""
     words = _WORD.findall(text[:2000])
-    if len(words) < 2:
+    if not words:
         return {}
     values = query_detector().compute_language_confidence_values(" ".join(words))
     return {_code(v.language): float(v.value) for v in values if v.value > 0}

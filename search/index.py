@@ -202,13 +202,17 @@ LABEL_SCHEMES = Path(__file__).resolve().parent.parent / "ontology" / "schemes"
 MIN_LABELS = 30
 
 
-def label_language_offsets(embedder: Embedder, data: DataDir | None) -> dict[str, np.ndarray]:
-    """Each language's offset from the average language, estimated on the SKOS schemes' labels.
+def label_language_offsets(embedder: Embedder, data: DataDir | None, queries: bool = False) -> dict[str, np.ndarray]:
+    """Each language's offset from the average language, estimated on the SKOS schemes' labels
+    embedded as passages (``queries``: as queries, e5's other role).
 
     The schemes name the same concepts in every language, so the mean of a language's label
     vectors differs from the others by the language, not the topic (a mean over the indexed
     passages of a language is mostly the topic of its few documents). Removing the offset from
-    passages and queries lets a Danish question reach an English answer.
+    passages and queries lets a Danish question reach an English answer. The offsets of the
+    query role tell a query's language by its embedding (``Searcher.query_language``): in that
+    role English's and French's offsets point elsewhere (cosine 0.12 and 0.34 to their passage
+    offsets; 0.70–0.89 for the other languages).
     """
     from rdflib import Graph
     from rdflib.namespace import SKOS
@@ -224,7 +228,7 @@ def label_language_offsets(embedder: Embedder, data: DataDir | None) -> dict[str
     labels = {lang: sorted(set(texts)) for lang, texts in labels.items() if len(set(texts)) >= MIN_LABELS}
     if len(labels) < 2:
         return {}
-    means = {lang: embed_passages(embedder, texts, data).mean(axis=0) for lang, texts in sorted(labels.items())}
+    means = {lang: embed_passages(embedder, texts, data, queries=queries).mean(axis=0) for lang, texts in sorted(labels.items())}
     average = np.mean(list(means.values()), axis=0)
     return {lang: (mean - average).astype(np.float32) for lang, mean in means.items()}
 
@@ -466,6 +470,7 @@ class SearchIndex:
     lang_means: np.ndarray | None
     practices: list[PracticeEntry] = field(default_factory=list)
     lang_offsets: dict[str, np.ndarray] = field(default_factory=dict)
+    query_lang_offsets: dict[str, np.ndarray] = field(default_factory=dict)  # the same, queries' role; {} in older indexes
     practice_vectors: np.ndarray | None = None
     window_vectors: np.ndarray | None = None  # sentence windows of prose passages (search/windows.py)
     window_start: np.ndarray | None = None
@@ -507,6 +512,7 @@ def write_index(
     practice_vectors: np.ndarray | None = None,
     extra_meta: dict[str, Any] | None = None,
     language_offsets: dict[str, np.ndarray] | None = None,
+    query_language_offsets: dict[str, np.ndarray] | None = None,
     window_vectors: np.ndarray | None = None,
     window_start: np.ndarray | None = None,
     token_states: TokenStates | None = None,
@@ -534,6 +540,9 @@ def write_index(
         np.save(tmp / "lang_means.npy", means)
         np.save(tmp / "lang_offsets.npy", offsets)
         (tmp / "lang_offsets.json").write_text(json.dumps(codes), encoding="utf-8")
+        if query_language_offsets:
+            as_queries = [query_language_offsets.get(c, language_offsets[c]) for c in codes]
+            np.save(tmp / "query_lang_offsets.npy", np.stack(as_queries).astype(np.float32))
     elif params.center_languages and len(vectors):
         means = language_means(vectors, table.lang_idx, len(table.langs), params.center_shrinkage)
         vectors = center(vectors, means[table.lang_idx])
@@ -629,10 +638,14 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
     stop_lists = json.loads(stop_path.read_text(encoding="utf-8")) if stop_path.exists() else None
     means = np.load(folder / "lang_means.npy") if (folder / "lang_means.npy").exists() else None
     lang_offsets: dict[str, np.ndarray] = {}
+    query_lang_offsets: dict[str, np.ndarray] = {}
     if (folder / "lang_offsets.json").exists():
         codes = json.loads((folder / "lang_offsets.json").read_text(encoding="utf-8"))
         stacked = np.load(folder / "lang_offsets.npy")
         lang_offsets = {code: stacked[i] for i, code in enumerate(codes)}
+        if (folder / "query_lang_offsets.npy").exists():  # absent from indexes built before 3 Dec (session 11)
+            as_queries = np.load(folder / "query_lang_offsets.npy")
+            query_lang_offsets = {code: as_queries[i] for i, code in enumerate(codes)}
     practices: list[PracticeEntry] = []
     practice_vectors = None
     if (folder / "practices.json").exists():
@@ -651,6 +664,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         table=PassageTable.load(folder),
         lang_means=means,
         lang_offsets=lang_offsets,
+        query_lang_offsets=query_lang_offsets,
         practices=practices,
         practice_vectors=practice_vectors,
         window_vectors=window_vectors,
@@ -849,14 +863,18 @@ def table_from_graph(store: GraphStore) -> tuple[PassageTable, list[str], list[P
     return table, texts, practices
 
 
-def embed_passages(embedder: Embedder, texts: Sequence[str], data: DataDir | None, progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Passage vectors, through the embedding cache of the data directory when there is one."""
+def embed_passages(
+    embedder: Embedder, texts: Sequence[str], data: DataDir | None, progress: Callable[[int], None] | None = None, queries: bool = False
+) -> np.ndarray:
+    """Passage vectors (``queries``: the texts embedded as queries), through the embedding cache
+    of the data directory when there is one."""
     if data is None:
-        return np.asarray(embedder.embed_passages(list(texts), progress=progress), dtype=np.float32)
+        vectors = embedder.embed_queries(list(texts)) if queries else embedder.embed_passages(list(texts), progress=progress)
+        return np.asarray(vectors, dtype=np.float32)
     from search.vector_cache import VectorCache, embed_with_cache
 
     with VectorCache(data.cache / "vectors.sqlite") as cache:
-        return np.asarray(embed_with_cache(embedder, list(texts), cache, progress), dtype=np.float32)
+        return np.asarray(embed_with_cache(embedder, list(texts), cache, progress, queries=queries), dtype=np.float32)
 
 
 def passage_token_states(
@@ -942,6 +960,7 @@ def build_index(
         practices=practices,
         practice_vectors=practice_vectors,
         language_offsets=label_language_offsets(embedder, data) if params.center_languages else None,
+        query_language_offsets=label_language_offsets(embedder, data, queries=True) if params.center_languages else None,
         window_vectors=window_vectors,
         window_start=windows.start,
         token_states=token_states,

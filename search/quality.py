@@ -62,7 +62,9 @@ def reciprocal_rank(ranked: Sequence[int], relevant: set[int]) -> float:
 
 
 def evaluate(searcher: Searcher, questions: Sequence[Question], relevant: dict[str, set[int]], k: int = 10) -> dict[str, Any]:
-    """MRR@k overall and per language, recall@k, median latency and the questions not answered first."""
+    """MRR@k overall and per language, recall@k, median latency, the questions not answered first,
+    and those whose language the searcher misread (``language_misread``; none for a ranker that
+    detects no language)."""
     per_lang: dict[str, list[float]] = defaultdict(list)
     recall: list[float] = []
     latencies = []
@@ -85,4 +87,11 @@ def evaluate(searcher: Searcher, questions: Sequence[Question], relevant: dict[s
         "queries": len(all_rr),
         "latency_ms_p50": round(sorted(latencies)[len(latencies) // 2], 1),
         "not_first": misses,
+        "language_misread": _misread(searcher, questions),
     }
+
+
+def _misread(searcher: Any, questions: Sequence[Question]) -> list[str]:
+    """Ids of the questions whose language the searcher takes for another ([] for a ranker without detection)."""
+    detect = getattr(searcher, "query_language", None)
+    return [] if detect is None else [q["id"] for q in questions if detect(q["query"]) != q["lang"]]

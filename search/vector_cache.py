@@ -126,14 +126,17 @@ def embed_with_cache(
     texts: Sequence[str],
     cache: VectorCache,
     progress: Progress | None = None,
+    queries: bool = False,
 ) -> np.ndarray:
-    """Passage vectors for ``texts``, embedding only those not cached under ``embedder.name``.
+    """Passage vectors for ``texts``, embedding only those not cached under ``embedder.name``;
+    with ``queries``, their vectors as queries (e5's ``query:`` role), cached apart.
 
     ``progress`` receives increments summing to ``len(texts)``: cache hits (and repeated texts)
     are reported at once, then the embedder's own progress.
     """
+    model = f"{embedder.name}|query" if queries else embedder.name
     keys = [text_key(t) for t in texts]
-    cached = cache.get_many(embedder.name, keys)
+    cached = cache.get_many(model, keys)
     missing: dict[str, str] = {}
     for key, text in zip(keys, texts, strict=True):
         if key not in cached and key not in missing:
@@ -145,9 +148,12 @@ def embed_with_cache(
     todo = list(missing.items())
     for start, stop in chunk_bounds(len(todo)):
         chunk = todo[start:stop]
-        fresh = embedder.embed_passages([text for _, text in chunk], progress)
+        batch = [text for _, text in chunk]
+        fresh = embedder.embed_queries(batch) if queries else embedder.embed_passages(batch, progress)
+        if queries and progress is not None:
+            progress(len(batch))
         new = {key: vector for (key, _), vector in zip(chunk, fresh, strict=True)}
-        cache.put_many(embedder.name, new.items())
+        cache.put_many(model, new.items())
         cached.update(new)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)

