@@ -249,10 +249,11 @@ def search(
     project: Annotated[Optional[list[str]], typer.Option("--project", help="Project (name, acronym or IRI).")] = None,
     lang: Annotated[Optional[list[str]], typer.Option("--lang", help="Passage language code, e.g. da.")] = None,
     document: Annotated[Optional[list[str]], typer.Option("--document", help="Source file name or document IRI.")] = None,
+    practices: Annotated[bool, typer.Option("--practices", help="Rank good practices (rg:Practice) instead of passages.")] = False,
 ) -> None:
-    """Multilingual hybrid search over passages, with graph filters."""
+    """Multilingual hybrid search over passages (or, with --practices, good practices), with graph filters."""
     try:
-        from search.api import Filters, load_searcher, render_hits
+        from search.api import Filters, load_searcher, render_hits, render_practices
     except ImportError:
         fail(RegiographError("search is not available in this build (the search package is missing)"))
         return
@@ -262,11 +263,17 @@ def search(
             practice_types=practice_type or [], projects=project or [], langs=lang or [], documents=document or [],
         )
         searcher = load_searcher(settings())
-        hits = searcher.search(query, k=k, filters=filters)
+        if practices:
+            found = searcher.search_practices(query, k=k, filters=filters)
+        else:
+            hits = searcher.search(query, k=k, filters=filters)
     except RegiographError as exc:
         fail(exc)
         return
-    if as_json:
+    if practices:
+        labels = searcher.index.table.labels
+        typer.echo(json.dumps([h.as_json() for h in found], ensure_ascii=False, indent=2) if as_json else render_practices(found, labels))
+    elif as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
     else:
         typer.echo(render_hits(hits, query, searcher.read_query(query)))

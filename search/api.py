@@ -29,7 +29,8 @@ from search.index import SearchIndex, load_index, norm_label
 from search.lexical import STEMMERS, stem
 
 __all__ = [
-    "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "search", "similar_function",
+    "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "render_practices", "search",
+    "similar_function",
 ]
 
 RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
@@ -112,7 +113,9 @@ class PracticeHit:
     passages: list[str]
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["score"] = round(self.score, 6)
+        return out
 
 
 class _LRU:
@@ -577,7 +580,8 @@ class Searcher:
         return PracticeHit(rank, float(score), p.iri, p.label, p.description, p.practice_types, p.projects, p.regions, p.passages)
 
     def search_practices(self, query: str, k: int = 10, filters: Filters | None = None) -> list[PracticeHit]:
-        """Practices ranked by their own text (dense) and by the passages that evidence them."""
+        """Practices ranked by their own text (dense), by the passages that evidence them, and
+        first among them those the query names or whose practice type it names."""
         practices = self.index.practices
         if not practices or self.index.practice_vectors is None:
             return []
@@ -586,7 +590,6 @@ class Searcher:
         scores = self.index.practice_vectors @ qvec
         scores = np.where(ok, scores, -np.inf)
         dense_order = [int(i) for i in np.argsort(-scores) if ok[i]][:DEPTH]
-        position = {p.iri: i for i, p in enumerate(practices)}
         passage_filters = Filters(langs=filters.langs, documents=filters.documents) if filters else None
         evidence: list[int] = []
         by_passage: dict[str, list[int]] = {}
@@ -598,8 +601,13 @@ class Searcher:
             for i in by_passage.get(table.iris[row], []):
                 if ok[i] and i not in evidence:
                     evidence.append(i)
-        fused = ranking.rrf({"dense": dense_order, "evidence": evidence}, {"dense": 1.0, "evidence": 1.0})
-        del position
+        # practices the query names, or of a practice type it names ("study visits for …"), by
+        # their dense rank: the graph channel of the passage ranking, for practices
+        named = self.named_entities(query)
+        named_order = [i for i in dense_order if practices[i].iri in named or named.keys() & set(practices[i].practice_types)]
+        fused = ranking.rrf(
+            {"dense": dense_order, "evidence": evidence, "named": named_order}, {"dense": 1.0, "evidence": 1.0, "named": 1.0}
+        )
         return [self._practice_hit(i, s, r) for r, (i, s) in enumerate(ranking.ranked(fused)[:k], start=1)]
 
     def similar_practices(self, practice_iri: str, k: int = 10, other_regions_only: bool = True) -> list[PracticeHit]:
@@ -775,3 +783,19 @@ def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None 
             console.print(Text("    " + " · ".join(extras), style="dim"))
         console.print(Text(f"    {hit.passage}", style="dim"))
     return buffer.getvalue().rstrip("\n")
+
+
+def render_practices(hits: list[PracticeHit], labels: dict[str, str]) -> str:
+    """A readable listing of practices: rank, label, type and project (``labels``: IRI → label),
+    and the start of the description."""
+    if not hits:
+        return "no practices found"
+    lines = []
+    for hit in hits:
+        kinds = ", ".join(labels.get(t, t.rsplit("/", 1)[-1]) for t in hit.practice_type)
+        projects = ", ".join(labels.get(p, p.rsplit("/", 1)[-1]) for p in hit.project)
+        lines.append(f"{hit.rank:>2}. {hit.label}" + (f"  [{kinds}]" if kinds else "") + (f"  · {projects}" if projects else ""))
+        if hit.description:
+            lines.append("    " + " ".join(hit.description.split())[:200])
+        lines.append(f"    {hit.iri}")
+    return "\n".join(lines)

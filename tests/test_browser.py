@@ -147,6 +147,9 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     # how the query was read: its language, and the practice type it names (a badge, no page)
     pg.get_by_text("Read as English").first.wait_for()  # type: ignore[attr-defined]
     pg.get_by_text("study visit (practice type)").first.wait_for()  # type: ignore[attr-defined]
+    # the good practices that match, linked to their pages
+    pg.get_by_text("Good practices:").first.wait_for()  # type: ignore[attr-defined]
+    assert pg.locator('[data-testid="stPageLink"] a[href*="practice?iri="]').count() >= 1  # type: ignore[attr-defined]
     settle(pg)
     shot(pg, "search.png")
     pg.get_by_text("Show in context").first.click()  # type: ignore[attr-defined]

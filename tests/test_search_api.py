@@ -121,6 +121,29 @@ def test_practices(searcher: Searcher) -> None:
     assert all(s.iri != hits[0].iri for s in similar)
 
 
+def test_practices_named_in_the_query_come_first(searcher: Searcher) -> None:
+    # the query names the practice type "study visit"; by text alone the report's "SME
+    # internationalisation" pulled the support-service practices ahead of the study visits
+    study_visit = "https://w3id.org/regiograph/id/practice-type/study-visit"
+    hits = searcher.search_practices("study visits for SME internationalisation", k=3)
+    assert hits and study_visit in hits[0].practice_type
+
+
+def test_cli_practices(seed_settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    args = ["--data", str(seed_settings.data_dir), "search", "visites d'étude entre clusters", "--practices", "--k", "2"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert [h["rank"] for h in found] == [1, 2]
+    assert "https://w3id.org/regiograph/id/practice-type/study-visit" in found[0]["practice_type"]
+    listing = CliRunner().invoke(app, args)
+    assert listing.exit_code == 0 and listing.output.startswith(" 1. ") and "[study visit]" in listing.output.splitlines()[0]
+
+
 def test_index_refuses_another_model(seed_settings: Settings) -> None:
     from kg.store import DataDir
     from search.index import load_index

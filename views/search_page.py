@@ -22,6 +22,8 @@ FACETS = {
     "langs": ("lang", "Language"),
 }
 PAGE_SIZES = (10, 20, 50)
+#: Good practices listed above the passages.
+PRACTICES_SHOWN = 3
 
 
 def render() -> None:
@@ -88,6 +90,7 @@ def _body() -> None:
             icon=":material/download:",
         )
         _reading(searcher.read_query(query))
+        _practices(searcher.search_practices(query, k=PRACTICES_SHOWN, filters=filters), searcher.index.table.labels)
         for hit in hits:
             _hit(hit, query)
 
@@ -107,6 +110,19 @@ def _reading(reading: Any) -> None:
 
 
 _KIND_NAMES = {"PracticeType": "practice type", "Instrument": "instrument"}
+
+
+def _practices(hits: list[Any], labels: dict[str, str]) -> None:
+    """The good practices that best match the query (by their own text and by the passages that
+    evidence them), as links to their pages, with their practice types."""
+    if not hits:
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption("Good practices:", width="content")
+        for hit in hits:
+            kinds = ", ".join(labels.get(t, t.rsplit("/", 1)[-1]) for t in hit.practice_type)
+            label = f"{hit.label} ({kinds})" if kinds and kinds != hit.label else hit.label
+            c.link("practice", label, icon=_ICONS["Practice"], help=" ".join(hit.description.split())[:300] or hit.iri, iri=hit.iri)
 
 
 def _labeller(labels: dict[str, str]) -> Any:
