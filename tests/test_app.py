@@ -69,6 +69,8 @@ def test_search_shows_highlighted_results_facets_and_exports(monkeypatch: pytest
     assert any(m.label in {"Region", "Language", "Project", "Instrument"} for m in at.multiselect)
     assert {getattr(b, "label", "") for b in at.get("download_button")} >= {"CSV", "JSON-LD"}
     assert qp(at, "q") == ["study visits for SMEs"]
+    # how the query was read, and the good practices that match it
+    assert "Read as English" in body and "Good practices:" in body, body[:2000]
 
 
 def test_search_language_facet_filters_and_lands_in_the_url(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
@@ -190,6 +192,11 @@ def test_helpers_escape_and_sanitise() -> None:
     marked = highlight("<script>alert('x')</script> study visits", "study <script>")
     assert "<script>" not in marked and "&lt;" in marked and "<mark>study</mark>" in marked
     assert safe_name("../../etc/passwd") == "passwd"
+    from views.common import plain_markdown
+
+    # a practice's description (document text) shown as a tooltip: no image, link or emphasis
+    shown = plain_markdown("![x](http://tracker.example/p.png) **bold** [link](javascript:alert(1))")
+    assert "![" not in shown and "](" not in shown and "**" not in shown and "\\!\\[x\\]" in shown
     assert safe_name("a b<c>.PDF") == "a_b_c.pdf"
     assert "/" not in safe_name("..\\..\\x.txt")
 

@@ -222,7 +222,12 @@ def link(path: str, label: str, icon: str | None = None, help: str | None = None
 
 def _link_label(label: str) -> str:
     # page_link renders Markdown: escape its control characters so labels show as written.
-    text = label if len(label) <= 90 else label[:87] + "…"
+    return plain_markdown(label if len(label) <= 90 else label[:87] + "…")
+
+
+def plain_markdown(text: str) -> str:
+    """Text with Markdown's control characters escaped, so that Streamlit shows it as written
+    (a label, a tooltip of document text: no link, image or emphasis comes from a document)."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 

@@ -122,7 +122,7 @@ def _practices(hits: list[Any], labels: dict[str, str]) -> None:
         for hit in hits:
             kinds = ", ".join(labels.get(t, t.rsplit("/", 1)[-1]) for t in hit.practice_type)
             label = f"{hit.label} ({kinds})" if kinds and kinds != hit.label else hit.label
-            c.link("practice", label, icon=_ICONS["Practice"], help=" ".join(hit.description.split())[:300] or hit.iri, iri=hit.iri)
+            c.link("practice", label, icon=_ICONS["Practice"], help=c.plain_markdown(" ".join(hit.description.split())[:300]) or hit.iri, iri=hit.iri)
 
 
 def _labeller(labels: dict[str, str]) -> Any:
