@@ -10,6 +10,7 @@
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json --naive --project 0.73 0.83   # + reweighted to the hidden set's baselines
     .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --per-list   # the seeds beside each list alone
     .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --languages  # + queries whose language is misread
+    .venv/bin/python bench/search_eval.py --data D --practices                              # + practice search, 18 queries
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -159,6 +160,33 @@ def per_list(args: argparse.Namespace, data: Path) -> None:
         evaluate(searcher, pooled, relevant_rows(searcher, pooled), show=True)
 
 
+def practice_quality(searcher, k: int = 5) -> dict:  # type: ignore[no-untyped-def]
+    """MRR@k of practice search on bench/practice_queries.json, overall and per language, and the
+    queries whose first practice is not a relevant one (a relevant IRI the index lacks is warned of)."""
+    from collections import defaultdict
+
+    queries = json.loads((REPO / "bench" / "practice_queries.json").read_text(encoding="utf-8"))["queries"]
+    known = {p.iri.rsplit("/", 1)[-1] for p in searcher.index.practices}
+    per_lang: dict[str, list[float]] = defaultdict(list)
+    misses = []
+    for q in queries:
+        for rel in q["relevant"]:
+            if rel not in known:
+                print(f"warning: {q['id']}: no practice ends with {rel!r}", file=sys.stderr)
+        ranked = [h.iri.rsplit("/", 1)[-1] for h in searcher.search_practices(q["query"], k=k)]
+        rr = next((1.0 / (i + 1) for i, iri in enumerate(ranked) if iri in q["relevant"]), 0.0)
+        per_lang[q["lang"]].append(rr)
+        if rr < 1.0:
+            misses.append((q["id"], round(rr, 2), ranked[:1]))
+    scores = [x for v in per_lang.values() for x in v]
+    return {
+        f"mrr@{k}": round(sum(scores) / len(scores), 3),
+        "per_language": {lang: round(sum(v) / len(v), 3) for lang, v in sorted(per_lang.items())},
+        "queries": len(scores),
+        "not_first": misses,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
@@ -179,6 +207,10 @@ def main() -> None:
         "--per-list", action="store_true",
         help="also score the seeds beside each country's lists of operations alone (data directories D-<country>, "
         "reusing D's vector cache): which distractors does the quality depend on",
+    )
+    parser.add_argument(
+        "--practices", action="store_true",
+        help="also score practice search (MRR@5) on bench/practice_queries.json",
     )
     parser.add_argument(
         "--languages", action="store_true",
@@ -242,6 +274,8 @@ def main() -> None:
             print(f"reweighted to naive baselines BM25 {args.project[0]} / dense {args.project[1]}:", json.dumps(estimate))
     if args.per_list:
         per_list(args, data)
+    if args.practices:
+        print("practice search:", json.dumps(practice_quality(searcher)))
     if args.languages:
         short = json.loads((REPO / "bench" / "short_queries_languages.json").read_text(encoding="utf-8"))["queries"]
         checked = [(q["query"], q["lang"]) for q in load_questions(args.queries)] + [(q["query"], q["lang"]) for q in short]
