@@ -73,6 +73,14 @@ def test_search_shows_highlighted_results_facets_and_exports(monkeypatch: pytest
     assert "Read as English" in body and "Good practices:" in body, body[:2000]
 
 
+def test_search_names_many_places_and_shows_the_first_eight(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
+    query = "cooperation of Kent, Hauts-de-France, West-Vlaanderen, Midtjylland, Sweden, Denmark, Norway, China and Hungary"
+    at = open_page(monkeypatch, seed_settings, "search", q=query)
+    body = texts(at)
+    # nine regions and countries named: eight shown, then a count of the rest
+    assert "names in it:" in body and "and 1 more" in body, body[:2000]
+
+
 def test_search_language_facet_filters_and_lands_in_the_url(monkeypatch: pytest.MonkeyPatch, seed_settings: Settings) -> None:
     at = open_page(monkeypatch, seed_settings, "search", q="internationalisation", lang="en")
     assert qp(at, "lang") == ["en"]

@@ -22,8 +22,9 @@ FACETS = {
     "langs": ("lang", "Language"),
 }
 PAGE_SIZES = (10, 20, 50)
-#: Good practices listed above the passages.
+#: Good practices listed above the passages; names of the query shown at most.
 PRACTICES_SHOWN = 3
+NAMES_SHOWN = 8
 
 
 def render() -> None:
@@ -101,12 +102,14 @@ def _reading(reading: Any) -> None:
     keyword search), with links to the pages of those that have one."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(f"Read as {language_name(reading.lang)}" + (" · names in it:" if reading.entities else ""), width="content")
-        for ent in reading.entities:
+        for ent in reading.entities[:NAMES_SHOWN]:
             if ent["kind"] in c.KIND_PAGE:
                 c.entity_link(ent["iri"], ent["label"], ent["kind"], icon=_ICONS.get(ent["kind"]))
             else:
                 kind = _KIND_NAMES.get(ent["kind"], ent["kind"] or "name")
                 st.markdown(c.badge(f"{ent['label']} ({kind})", "gray"), help=ent["iri"], width="content")
+        if len(reading.entities) > NAMES_SHOWN:
+            st.caption(f"and {len(reading.entities) - NAMES_SHOWN} more", width="content")
 
 
 _KIND_NAMES = {"PracticeType": "practice type", "Instrument": "instrument"}
