@@ -11,6 +11,9 @@ Layout::
     vectors.npy     the (language-centred, normalised) passage vectors, memory-mapped: exact
                     search inside a filter, similar passages
     lang_means.npy  per-language mean vectors removed before indexing (language centring)
+    lang_offsets.*  each language's offset, from the SKOS labels embedded as passages (the
+                    centring); query_lang_offsets.npy: the same labels embedded as queries (the
+                    vote on a query's language)
     hubness.npy     per passage, its mean similarity to its nearest neighbours (search/hubness.py)
     window_*.npy    sentence vectors inside prose passages and where each passage's sentences begin
     bm25/           bm25s index over language-aware tokens (read back without bm25s: Bm25Scores)
