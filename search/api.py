@@ -155,6 +155,7 @@ class Searcher:
         self._last_sample: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._reports: tuple[np.ndarray, np.ndarray] | None = None
         self._reports_read = False
+        self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values
         self._lock = threading.Lock()
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         common: set[str] = set()
@@ -246,7 +247,7 @@ class Searcher:
                 bucket.extend(i for i in concepts if i not in bucket)
             return out
 
-        return self._queries.get(("stemmed aliases", lang), make)  # type: ignore[no-any-return]
+        return self._lookups.get(("stemmed aliases", lang), make)  # type: ignore[no-any-return]
 
     def _concept_aliases(self) -> list[tuple[str, list[str]]]:
         """(alias, the concepts it names) for the aliases of at least 4 characters that name a concept."""
@@ -256,7 +257,7 @@ class Searcher:
             pairs = ((alias, [i for i in iris if kinds.get(i) in CONCEPT_KINDS]) for alias, iris in self.index.table.aliases.items())
             return [(alias, concepts) for alias, concepts in pairs if concepts and len(alias) >= 4]
 
-        return self._queries.get(("concept aliases",), make)  # type: ignore[no-any-return]
+        return self._lookups.get(("concept aliases",), make)  # type: ignore[no-any-return]
 
     def read_query(self, query: str) -> QueryReading:
         """The query's language and the entities it names, as :meth:`rank` uses them."""
@@ -269,7 +270,7 @@ class Searcher:
         return QueryReading(lang=self.query_language(query) if query.strip() else "", entities=entities)
 
     def _facet_values(self, name: str) -> frozenset[str]:
-        return self._queries.get(("facet values", name), lambda: frozenset(self.index.table.facets[name].values))  # type: ignore[no-any-return]
+        return self._lookups.get(("facet values", name), lambda: frozenset(self.index.table.facets[name].values))  # type: ignore[no-any-return]
 
     # --- passages ----------------------------------------------------------------------------
     def rank(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[int, float]]:
