@@ -165,6 +165,8 @@ def practice_quality(searcher, k: int = 5) -> dict:  # type: ignore[no-untyped-d
     queries whose first practice is not a relevant one (a relevant IRI the index lacks is warned of)."""
     from collections import defaultdict
 
+    from search.quality import reciprocal_rank
+
     queries = json.loads((REPO / "bench" / "practice_queries.json").read_text(encoding="utf-8"))["queries"]
     known = {p.iri.rsplit("/", 1)[-1] for p in searcher.index.practices}
     per_lang: dict[str, list[float]] = defaultdict(list)
@@ -174,7 +176,7 @@ def practice_quality(searcher, k: int = 5) -> dict:  # type: ignore[no-untyped-d
             if rel not in known:
                 print(f"warning: {q['id']}: no practice ends with {rel!r}", file=sys.stderr)
         ranked = [h.iri.rsplit("/", 1)[-1] for h in searcher.search_practices(q["query"], k=k)]
-        rr = next((1.0 / (i + 1) for i, iri in enumerate(ranked) if iri in q["relevant"]), 0.0)
+        rr = reciprocal_rank(ranked, q["relevant"])
         per_lang[q["lang"]].append(rr)
         if rr < 1.0:
             misses.append((q["id"], round(rr, 2), ranked[:1]))
@@ -279,7 +281,8 @@ def main() -> None:
     if args.languages:
         short = json.loads((REPO / "bench" / "short_queries_languages.json").read_text(encoding="utf-8"))["queries"]
         checked = [(q["query"], q["lang"]) for q in load_questions(args.queries)] + [(q["query"], q["lang"]) for q in short]
-        wrong = [(text, lang, searcher.query_language(text)) for text, lang in checked if searcher.query_language(text) != lang]
+        read = [(text, lang, searcher.query_language(text)) for text, lang in checked]
+        wrong = [row for row in read if row[2] != row[1]]
         print(f"query language misread: {len(wrong)} of {len(checked)}:", json.dumps(wrong, ensure_ascii=False))
     queries = load_questions(args.queries[:1])
     relevant = relevant_rows(searcher, queries)

@@ -155,7 +155,7 @@ class Searcher:
         self._last_sample: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._reports: tuple[np.ndarray, np.ndarray] | None = None
         self._reports_read = False
-        self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values
+        self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values, …
         self._lock = threading.Lock()
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         common: set[str] = set()
@@ -222,18 +222,18 @@ class Searcher:
             self.query_tokens("regional support for small businesses")
 
     def named_entities(self, query: str) -> dict[str, float]:
-        """Entities the query names → weight (1 each): names as written, and concept labels on their stems."""
-        table = self.index.table
+        """Entities the query names → weight (1 each): names as written, and concept labels on
+        their stems; cached per query string (a search page asks for them several times)."""
+        return self._queries.get(("entities", query), lambda: self._match_entities(query))  # type: ignore[no-any-return]
+
+    def _match_entities(self, query: str) -> dict[str, float]:
         words = norm_label(query).split()
         lang = self.query_language(query)
         stemmed = None
         if lang in STEMMERS:
             stemmed = ([" ".join(stem(w.split(), lang)) for w in words], self._stemmed_aliases(lang))
-        matched = ranking.match_entities(query, words, table.aliases, self._common, stemmed)
-        out: dict[str, float] = {}
-        for iri, _ in matched:
-            out[iri] = 1.0
-        return out
+        matched = ranking.match_entities(query, words, self.index.table.aliases, self._common, stemmed)
+        return dict.fromkeys((iri for iri, _ in matched), 1.0)
 
     def _stemmed_aliases(self, lang: str) -> dict[str, list[str]]:
         """The labels of the index's concepts (practice types, instruments) with each word stemmed
@@ -593,10 +593,7 @@ class Searcher:
         dense_order = [int(i) for i in np.argsort(-scores) if ok[i]][:DEPTH]
         passage_filters = Filters(langs=filters.langs, documents=filters.documents) if filters else None
         evidence: list[int] = []
-        by_passage: dict[str, list[int]] = {}
-        for i, p in enumerate(practices):
-            for passage in p.passages:
-                by_passage.setdefault(passage, []).append(i)
+        by_passage = self._practices_by_passage()
         table = self.index.table
         for row, _ in self.rank(query, DEPTH, passage_filters):
             for i in by_passage.get(table.iris[row], []):
@@ -610,6 +607,18 @@ class Searcher:
             {"dense": dense_order, "evidence": evidence, "named": named_order}, {"dense": 1.0, "evidence": 1.0, "named": 1.0}
         )
         return [self._practice_hit(i, s, r) for r, (i, s) in enumerate(ranking.ranked(fused)[:k], start=1)]
+
+    def _practices_by_passage(self) -> dict[str, list[int]]:
+        """Passage IRI → the practices it evidences (positions in ``index.practices``), built once."""
+
+        def make() -> dict[str, list[int]]:
+            out: dict[str, list[int]] = {}
+            for i, practice in enumerate(self.index.practices):
+                for passage in practice.passages:
+                    out.setdefault(passage, []).append(i)
+            return out
+
+        return self._lookups.get(("practices by passage",), make)  # type: ignore[no-any-return]
 
     def similar_practices(self, practice_iri: str, k: int = 10, other_regions_only: bool = True) -> list[PracticeHit]:
         """Practices closest to a given one (by their text), by default only from other regions."""

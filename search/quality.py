@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +56,8 @@ def relevant_rows(
     return out
 
 
-def reciprocal_rank(ranked: Sequence[int], relevant: set[int]) -> float:
-    """1 / the rank of the first relevant row in ``ranked``, 0 when none is there."""
+def reciprocal_rank(ranked: Sequence[Hashable], relevant: Collection[Hashable]) -> float:
+    """1 / the rank of the first relevant item (a row, an IRI) in ``ranked``, 0 when none is there."""
     return next((1.0 / (i + 1) for i, row in enumerate(ranked) if row in relevant), 0.0)
 
 
