@@ -280,6 +280,35 @@ def search(
 
 
 @app.command()
+def similar(
+    practice: Annotated[str, typer.Argument(help="A good practice: its label or its IRI (as `search --practices` prints them).")],
+    k: Annotated[int, typer.Option("--k", help="Number of practices.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array (the same items as `search --practices --json`).")] = False,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Include practices from the practice's own regions.")] = False,
+) -> None:
+    """Good practices like a given one, from other regions (closest by what they describe)."""
+    try:
+        from search.api import load_searcher, render_practices
+    except ImportError:
+        fail(RegiographError("search is not available in this build (the search package is missing)"))
+        return
+    try:
+        searcher = load_searcher(settings())
+        iri = searcher.find_practice(practice)
+        found = searcher.similar_practices(iri, k=k, other_regions_only=not all_regions)
+    except RegiographError as exc:
+        fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps([h.as_json() for h in found], ensure_ascii=False, indent=2))
+        return
+    labels = searcher.index.table.labels
+    scope = "any region" if all_regions else "other regions"
+    typer.echo(f"like {iri} ({scope}):")
+    typer.echo(render_practices(found, labels) if found else f"no similar practice from {scope} in the collection")
+
+
+@app.command()
 def regions(
     name: Annotated[str, typer.Argument(help="A region name in any language, a NUTS code or an IRI.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from kg.store import DataDir, GraphStore
-from regiograph.errors import IndexMismatchError
+from regiograph.errors import IndexMismatchError, QueryError
 from regiograph.settings import Settings
 from search import late, ranking
 from search.facets import Filters, allowed_mask, counts, resolve
@@ -620,8 +620,39 @@ class Searcher:
 
         return self._lookups.get(("practices by passage",), make)  # type: ignore[no-any-return]
 
+    def find_practice(self, name: str) -> str:
+        """The IRI of the practice that ``name`` names: its IRI, or its label (case and spacing
+        aside). :class:`QueryError` when none does, or when several practices share the label
+        (the message lists their IRIs, one of which to pass instead)."""
+        practices = self.index.practices
+        wanted = " ".join(name.split()).casefold()
+        if not wanted:
+            raise QueryError("name a practice: its label or its IRI")
+        exact = [p for p in practices if p.iri == name.strip()]
+        if exact:
+            return exact[0].iri
+        named = [p for p in practices if " ".join(p.label.split()).casefold() == wanted]
+        if len(named) == 1:
+            return named[0].iri
+        if not named:
+            import difflib
+
+            labels = sorted({" ".join(p.label.split()) for p in practices})
+            close = difflib.get_close_matches(" ".join(name.split()), labels, n=3, cutoff=0.75)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            raise QueryError(
+                f"no practice is labelled {name!r} ({len(practices)} practices in the index); {hint}"
+                f"`regiograph search {name!r} --practices` ranks practices by what they do"
+            )
+        listed = "; ".join(f"{p.iri} ({' '.join(p.description.split())[:60]})" for p in named[:10])
+        raise QueryError(f"{len(named)} practices are labelled {name!r}; pass one IRI: {listed}")
+
     def similar_practices(self, practice_iri: str, k: int = 10, other_regions_only: bool = True) -> list[PracticeHit]:
-        """Practices closest to a given one (by their text), by default only from other regions."""
+        """Practices like a given one, by default only from other regions: closest by their text,
+        and first among them those of a practice type it shares (the graph says a study visit is
+        like another study visit; by text alone a Danish "virksomhedsbesøg" found workshops and
+        a trade mission before the English study visits). Each hit's score is its cosine with
+        the practice (the order is the fusion of both rankings)."""
         practices = self.index.practices
         vectors = self.index.practice_vectors
         index = next((i for i, p in enumerate(practices) if p.iri == practice_iri), None)
@@ -629,16 +660,14 @@ class Searcher:
             return []
         scores = vectors @ vectors[index]
         mine = _leaf_regions(practices[index].regions)
-        out: list[tuple[int, float]] = []
-        for i in np.argsort(-scores):
-            if int(i) == index:
-                continue
-            if other_regions_only and mine and (_leaf_regions(practices[int(i)].regions) & mine):
-                continue
-            out.append((int(i), float(scores[i])))
-            if len(out) >= k:
-                break
-        return [self._practice_hit(i, s, r) for r, (i, s) in enumerate(out, start=1)]
+        kinds = set(practices[index].practice_types)
+        by_text = [
+            int(i) for i in np.argsort(-scores, kind="stable")
+            if int(i) != index and not (other_regions_only and mine and (_leaf_regions(practices[int(i)].regions) & mine))
+        ]
+        same_kind = [i for i in by_text if kinds & set(practices[i].practice_types)]
+        fused = ranking.ranked(ranking.rrf({"text": by_text, "type": same_kind}))
+        return [self._practice_hit(i, float(scores[i]), r) for r, (i, _) in enumerate(fused[:k], start=1)]
 
     # --- rg:similar -------------------------------------------------------------------------
     def similarity(self, text: str, query: str) -> float:

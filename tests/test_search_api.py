@@ -121,6 +121,58 @@ def test_practices(searcher: Searcher) -> None:
     assert all(s.iri != hits[0].iri for s in similar)
 
 
+def test_similar_practices_of_the_same_type_come_first(searcher: Searcher) -> None:
+    practices = searcher.index.practices
+    checked = 0
+    for practice in practices:
+        hits = searcher.similar_practices(practice.iri, k=5)
+        assert all(h.iri != practice.iri for h in hits)
+        mine = {r for r in practice.regions if not any(o != r and o.startswith(r) for o in practice.regions)}
+        for hit in hits:  # other regions only: no leaf region in common
+            theirs = {r for r in hit.regions if not any(o != r and o.startswith(r) for o in hit.regions)}
+            assert not (mine and mine & theirs)
+        kinds = set(practice.practice_types)
+        if hits and any(kinds & set(h.practice_type) for h in hits):
+            assert kinds & set(hits[0].practice_type), (practice.label, [h.label for h in hits])
+            checked += 1
+    assert checked >= 3  # the seeds hold several types with practices in more than one document
+
+
+def test_find_practice_by_label_or_iri(searcher: Searcher) -> None:
+    practices = searcher.index.practices
+    labels = [p.label for p in practices]
+    unique = next(p for p in practices if labels.count(p.label) == 1)
+    assert searcher.find_practice(unique.iri) == unique.iri
+    assert searcher.find_practice(f"  {unique.label.upper()} ") == unique.iri
+    shared = next((label for label in labels if labels.count(label) > 1), None)
+    if shared is not None:
+        with pytest.raises(QueryError, match="pass one IRI") as raised:
+            searcher.find_practice(shared)
+        assert all(p.iri in str(raised.value) for p in practices if p.label == shared)
+    with pytest.raises(QueryError, match="did you mean 'study visits'"):
+        searcher.find_practice("study visit")
+    with pytest.raises(QueryError, match="--practices"):
+        searcher.find_practice("no such practice anywhere")
+
+
+def test_cli_similar(seed_settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    study_visit = "https://w3id.org/regiograph/id/practice-type/study-visit"
+    args = ["--data", str(seed_settings.data_dir), "similar", "virksomhedsbesøg", "--k", "3"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert [h["rank"] for h in found] == [1, 2, 3]
+    assert study_visit in found[0]["practice_type"] and found[0]["label"] == "study visits"
+    listing = CliRunner().invoke(app, args)
+    assert listing.exit_code == 0 and listing.output.startswith("like https://") and "[study visit]" in listing.output
+    missing = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "similar", "study visit"])
+    assert missing.exit_code == 1 and "did you mean 'study visits'" in missing.output
+
+
 def test_practices_named_in_the_query_come_first(searcher: Searcher) -> None:
     # the query names the practice type "study visit"; by text alone the report's "SME
     # internationalisation" pulled the support-service practices ahead of the study visits
