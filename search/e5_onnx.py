@@ -39,7 +39,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import onnxruntime as ort  # after the telemetry switch
 
-from search.e5_batches import pad, pooled_vectors, text_windows
+from search.e5_batches import length_batches, pad, pooled_vectors, text_windows
 from search.e5_file import (
     QK,
     E5File,
@@ -265,6 +265,30 @@ class E5OnnxEngine:
             while len(self._queries) > 64:
                 self._queries.popitem(last=False)
         return found
+
+    def passages_with_tap(self, texts: Sequence[str], max_content: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """For each passage that fits one window with at most ``max_content`` tokens after its
+        ``passage: `` prefix: its vector (as ``encode([text], False)[0]``) and the tapped states
+        of those tokens (``<s>``, the prefix and ``</s>`` left out), each L2-normalised, from one
+        run of the model; None for the others (their states would be computed on a truncated
+        text, their vector over several windows). Needs ``tap``."""
+        if self.tap is None or self.layers != self.file.layers:
+            raise ValueError("passages_with_tap needs all layers and a tap")
+        tokenizer = self.tokenizer_for(False)
+        skip = len(tokenizer.content_ids(["x"], "passage: ")[0]) - len(tokenizer.content_ids(["x"], "")[0])
+        content = tokenizer.content_ids(list(texts), "passage: ")
+        fit = [i for i, ids in enumerate(content) if len(ids) <= self.window and len(ids) - skip <= max_content]
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(content)
+        for batch in length_batches([len(content[i]) + 2 for i in fit], self.batch_size, self.batch_tokens):
+            seqs = [[self.bos, *content[fit[j]], self.eos] for j in batch]
+            (states, tapped), mask = self._run(seqs, ["hidden", "tap"])
+            pooled = _mean_pooled(states, mask)
+            for row, j in enumerate(batch):
+                vector = pooled[row] / max(float(np.linalg.norm(pooled[row])), 1e-6)
+                own = np.array(tapped[row, 1 + skip : len(seqs[row]) - 1], dtype=np.float32)
+                own /= np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-6)
+                out[fit[j]] = (vector.astype(np.float32), own)
+        return out
 
     def _pooled(self, seqs: list[list[int]]) -> np.ndarray:
         return _mean_pooled(*self.hidden(seqs))

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from regiograph.errors import ConfigError, IndexMismatchError
-from search.late import LAYER
+from search.late import LAYER, MAX_TOKENS
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -314,6 +314,13 @@ class E5OnnxEmbedder(_E5EngineEmbedder):
             threads=self.threads,
             tap=self.TAP,
         )
+
+    def embed_passages_with_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Each passage's vector (as ``embed_passages``) and its layer-``TAP`` token states as the
+        re-ranker keeps them (search/late.py: content tokens, L2-normalised), from one run of the
+        model: at ingest the two separate runs took 1.9× as long. None for a passage longer than
+        one window or than the re-ranker's ``MAX_TOKENS`` (the separate runs handle it)."""
+        return self._engine().passages_with_tap(list(texts), MAX_TOKENS)  # type: ignore[no-any-return]
 
     def embed_query_with_states(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
         """The query's vector (as ``embed_queries([query])[0]``) and its layer-``TAP`` states over

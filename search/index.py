@@ -880,6 +880,74 @@ def embed_passages(
         return np.asarray(embed_with_cache(embedder, list(texts), cache, progress, queries=queries), dtype=np.float32)
 
 
+def token_states_fit(texts: Sequence[str], wanted: np.ndarray, max_tokens: int | None) -> str:
+    """"" when the wanted passages' token states fit in ``max_tokens``, else why not."""
+    from search.late import passage_token_counts
+
+    if max_tokens is None:
+        return ""
+    total = sum(passage_token_counts([texts[int(i)] for i in np.flatnonzero(wanted)]))
+    if total <= max_tokens:
+        return ""
+    return (
+        f"no token-level re-ranking (the best sentences alone re-rank the top results): the "
+        f"prose passages hold {total:,} tokens, over IndexParams.token_states_max = {max_tokens:,}"
+    )
+
+
+def embed_jointly(
+    embedder: Embedder, texts: Sequence[str], wanted: np.ndarray, data: DataDir, progress: Callable[[int], None] | None = None
+) -> int:
+    """Vectors and token states of the wanted passages that the cache holds neither of, from one
+    run of the model each, into the cache (an embedder with ``embed_passages_with_states``, the
+    default ONNX engine; others: nothing to do). The two separate runs, a vector's and the
+    re-ranker's states', cost 1.9× as much for the same outputs (docs/benchmarks.md). Returns
+    how many of the wanted rows it embedded; ``progress`` gets two steps for each (a vector
+    and its states), so the caller's later cache hits must not count them again."""
+    joint = getattr(embedder, "embed_passages_with_states", None)
+    if joint is None or not wanted.any():
+        return 0
+    from search.late import CACHE_NAME
+    from search.vector_cache import CHUNK, VectorCache, text_key
+
+    rows = [int(i) for i in np.flatnonzero(wanted)]
+    keys = {i: text_key(texts[i]) for i in rows}
+    with VectorCache(data.cache / "vectors.sqlite") as cache:
+        unique = list(dict.fromkeys(keys.values()))
+        known = cache.present(embedder.name, unique) | cache.present(CACHE_NAME, unique)
+        todo: dict[str, str] = {}
+        for i in rows:
+            if keys[i] not in known:
+                todo.setdefault(keys[i], texts[i])
+        done_keys: set[str] = set()
+        items = list(todo.items())
+        for start in range(0, len(items), CHUNK):  # committed a chunk at a time: a killed ingest keeps them
+            chunk = items[start : start + CHUNK]
+            found = joint([text for _, text in chunk])
+            vectors = {key: f[0] for (key, _), f in zip(chunk, found, strict=True) if f is not None}
+            cache.put_many(embedder.name, vectors.items())
+            cache.put_many(CACHE_NAME, ((key, f[1]) for (key, _), f in zip(chunk, found, strict=True) if f is not None), dtype=np.float16)
+            done_keys.update(vectors)
+            if progress is not None:
+                progress(2 * sum(1 for i in rows if keys[i] in vectors))
+    return sum(1 for i in rows if keys[i] in done_keys)
+
+
+def _skipping(progress: Callable[[int], None] | None, count: int) -> Callable[[int], None] | None:
+    """``progress`` without its first ``count`` steps (already reported by :func:`embed_jointly`)."""
+    if progress is None or count <= 0:
+        return progress
+    left = [count]
+
+    def report(steps: int) -> None:
+        taken = min(left[0], steps)
+        left[0] -= taken
+        if steps > taken:
+            progress(steps - taken)
+
+    return report
+
+
 def passage_token_states(
     texts: Sequence[str],
     wanted: np.ndarray,
@@ -889,18 +957,13 @@ def passage_token_states(
 ) -> tuple[TokenStates | None, str]:
     """Token states of the wanted passages for the re-ranker, through the data directory's
     cache; ``(None, why)`` when they would hold more than ``max_tokens`` tokens."""
-    from search.late import CACHE_NAME, build_token_states, passage_token_counts
+    from search.late import CACHE_NAME, build_token_states
 
-    if max_tokens is not None:
-        rows = np.flatnonzero(wanted)
-        counts = passage_token_counts([texts[int(i)] for i in rows])
-        if sum(counts) > max_tokens:
-            if progress is not None:
-                progress(len(rows))
-            return None, (
-                f"no token-level re-ranking (the best sentences alone re-rank the top results): the "
-                f"prose passages hold {sum(counts):,} tokens, over IndexParams.token_states_max = {max_tokens:,}"
-            )
+    why = token_states_fit(texts, wanted, max_tokens)
+    if why:
+        if progress is not None:
+            progress(int(np.count_nonzero(wanted)))
+        return None, why
     if data is None:
         return build_token_states(texts, wanted, progress=progress), ""
     from search.vector_cache import VectorCache
@@ -948,10 +1011,12 @@ def build_index(
 
             progress(Progress("index", done, total, total, time.perf_counter() - started))
 
-    vectors = embed_passages(embedder, texts, data, report) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+    # prose passages whose token states the index will keep: their vectors and states in one run
+    joint = 0 if token_states_fit(texts, prose, params.token_states_max) else embed_jointly(embedder, texts, prose, data, report)
+    vectors = embed_passages(embedder, texts, data, _skipping(report, joint)) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
-    token_states, token_note = passage_token_states(texts, prose, data, report, params.token_states_max)
+    token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint), params.token_states_max)
     write_index(
         folder,
         model=embedder.name,

@@ -79,6 +79,18 @@ class VectorCache:
                     found[key] = np.frombuffer(blob, dtype=dtype, count=dim)
         return found
 
+    def present(self, model: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are cached under ``model`` (without reading their vectors)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for start in range(0, len(unique), _BATCH):
+                chunk = unique[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT text_sha1 FROM vectors WHERE model = ? AND text_sha1 IN ({marks})", [model, *chunk])
+                found.update(key for (key,) in rows)
+        return found
+
     def put_many(self, model: str, items: Iterable[tuple[str, np.ndarray]], dtype: type = np.float32) -> None:
         """Store vectors, flattened, as ``dtype`` (one transaction; an existing key keeps its vector)."""
         rows = [(model, key, int(vec.size), np.ascontiguousarray(vec, dtype=dtype).tobytes()) for key, vec in items]

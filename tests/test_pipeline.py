@@ -277,3 +277,27 @@ def test_practice_tallies_count_each_type_and_country_once_per_practice() -> Non
         ("T:training", None): 1,
         ("T:training", "DK"): 1,
     }
+
+
+def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_path: Path) -> None:
+    """The index stage's progress climbs to its total and stops there, on a first ingest (each
+    prose passage's vector and states from one run) and on a re-ingest from the cache."""
+    from ingest.pipeline import Progress
+
+    doc = tmp_path / "docs" / "note.txt"
+    doc.parent.mkdir()
+    doc.write_text(
+        "Regional export support\n\n"
+        + "The region runs study visits for small firms that want to sell abroad, with a coach for each firm. " * 6
+        + "\n\nResults\n\n"
+        + "Forty firms took part in three years and half of them found a first customer in another country. " * 6,
+        encoding="utf-8",
+    )
+    for reread in (False, True):
+        events: list[Progress] = []
+        report = ingest([doc.parent], empty_settings, progress=events.append, reread=reread)
+        assert not report.failed
+        index = [(e.done, e.total) for e in events if e.stage == "index"]
+        assert index, [e.stage for e in events]
+        assert all(a[0] <= b[0] for a, b in zip(index, index[1:], strict=False))
+        assert all(done <= total for done, total in index) and index[-1][0] == index[-1][1]

