@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import signal
@@ -299,5 +300,5 @@ def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_pat
         assert not report.failed
         index = [(e.done, e.total) for e in events if e.stage == "index"]
         assert index, [e.stage for e in events]
-        assert all(a[0] <= b[0] for a, b in zip(index, index[1:], strict=False))
+        assert all(a[0] <= b[0] for a, b in itertools.pairwise(index))
         assert all(done <= total for done, total in index) and index[-1][0] == index[-1][1]
