@@ -152,7 +152,7 @@ def sparql(
     example: Annotated[Optional[str], typer.Option("--example", help="Run a named example query (see --list).")] = None,
     list_examples: Annotated[bool, typer.Option("--list", help="List the example queries.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Row cap (default: the row_limit setting).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Row cap (default: the row_limit setting).")] = None,
 ) -> None:
     """Run a read-only SPARQL query (contract prefixes are predeclared)."""
     from kg.examples import example_queries
@@ -240,7 +240,7 @@ def export(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What you are looking for, in any language.")],
-    k: Annotated[int, typer.Option("--k", help="Number of results.")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1, help="Number of results.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array (the scripting contract).")] = False,
     region: Annotated[Optional[list[str]], typer.Option("--region", help="Region (name, NUTS code or IRI), sub-regions included.")] = None,
     country: Annotated[Optional[list[str]], typer.Option("--country", help="ISO country code, e.g. DK.")] = None,
@@ -282,7 +282,7 @@ def search(
 @app.command()
 def similar(
     practice: Annotated[str, typer.Argument(help="A good practice: its label or its IRI (as `search --practices` prints them).")],
-    k: Annotated[int, typer.Option("--k", help="Number of practices.")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1, help="Number of practices.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array (the same items as `search --practices --json`).")] = False,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Include practices from the practice's own regions.")] = False,
 ) -> None:
@@ -326,7 +326,7 @@ def regions(
 
 @app.command(name="app")
 def open_app(
-    port: Annotated[int, typer.Option("--port", help="Port of the explorer.")] = 8501,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the explorer.")] = 8501,
     headless: Annotated[bool, typer.Option("--headless/--browser", help="Don't open a browser window.")] = True,
 ) -> None:
     """Open the Streamlit explorer on the same data directory."""
@@ -346,8 +346,8 @@ def open_app(
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7878).")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Query time limit in seconds.")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port (default 7878).")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="Query time limit in seconds.")] = None,
 ) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint at /sparql."""
     try:

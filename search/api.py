@@ -275,6 +275,7 @@ class Searcher:
     # --- passages ----------------------------------------------------------------------------
     def rank(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[int, float]]:
         """(passage row, fused score) best first; the core of :meth:`search`."""
+        _check_k(k)
         index = self.index
         table = index.table
         n = len(table)
@@ -583,6 +584,7 @@ class Searcher:
     def search_practices(self, query: str, k: int = 10, filters: Filters | None = None) -> list[PracticeHit]:
         """Practices ranked by their own text (dense), by the passages that evidence them, and
         first among them those the query names or whose practice type it names."""
+        _check_k(k)
         practices = self.index.practices
         if not practices or self.index.practice_vectors is None:
             return []
@@ -653,6 +655,7 @@ class Searcher:
         like another study visit; by text alone a Danish "virksomhedsbesøg" found workshops and
         a trade mission before the English study visits). Each hit's score is its cosine with
         the practice (the order is the fusion of both rankings)."""
+        _check_k(k)
         practices = self.index.practices
         vectors = self.index.practice_vectors
         index = next((i for i, p in enumerate(practices) if p.iri == practice_iri), None)
@@ -698,6 +701,12 @@ class Searcher:
                 rows = {r.iri: r.text for r in all_passages(self.store)}
                 self._text_rows = {t: i for i, iri in enumerate(self.index.table.iris) if (t := rows.get(iri)) is not None}
             return (self._text_rows or {}).get(text)
+
+
+def _check_k(k: int) -> None:
+    """How many results were asked for: a count, not a slice (``-3`` listed all but the last three)."""
+    if k < 0:
+        raise QueryError(f"the number of results must be 0 or more, not {k}")
 
 
 def _top(ids: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from regiograph.settings import Settings
 from tests.conftest import REPO
 
 runner = CliRunner()
-COMMANDS = ["ingest", "stats", "sparql", "export", "search", "regions", "app", "serve", "inspect", "remove", "reindex", "validate"]
+COMMANDS = ["ingest", "stats", "sparql", "export", "search", "similar", "regions", "app", "serve", "inspect", "remove", "reindex", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -23,6 +23,25 @@ def test_every_command_explains_itself(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["search", "clusters", "--k", "-3"], "--k"),
+        (["similar", "study visits", "--k", "0"], "--k"),
+        (["sparql", "SELECT * WHERE { ?s ?p ?o }", "--limit", "-5"], "--limit"),
+        (["serve", "--port", "70000"], "--port"),
+        (["serve", "--timeout", "-1"], "--timeout"),
+        (["app", "--port", "0"], "--port"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_before_anything_runs(args: list[str], option: str, tmp_path: Path) -> None:
+    """A negative count is not a slice, a port is 1–65535, a time limit is positive: each
+    refused with the option's name (``--limit -5`` answered "0 rows (truncated at -5 rows)")."""
+    result = runner.invoke(app, ["--data", str(tmp_path / "none"), *args])
+    assert result.exit_code == 2 and option in result.output, result.output
+    assert not (tmp_path / "none").exists()  # nothing was created or opened
 
 
 def test_python_dash_m_works() -> None:

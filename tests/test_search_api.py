@@ -101,6 +101,20 @@ def test_unknown_filter_value_is_an_error(searcher: Searcher) -> None:
         searcher.search("clusters", filters=Filters(regions=["Atlantis"]))
 
 
+def test_a_negative_number_of_results_is_refused(searcher: Searcher, seed_settings: Settings) -> None:
+    """``k`` is a count, not a slice: ``--k -3`` listed every passage but the last three."""
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    for call in (searcher.search, searcher.search_practices):
+        with pytest.raises(QueryError, match="0 or more"):
+            call("clusters", k=-3)
+    assert searcher.search("clusters", k=0) == []
+    result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "search", "clusters", "--k", "-3", "--json"])
+    assert result.exit_code == 2 and "--k" in result.output and not result.output.lstrip().startswith("[")
+
+
 def test_render_hits(searcher: Searcher) -> None:
     text = render_hits(searcher.search("seed capital for clusters", k=2), "seed capital for clusters")
     assert "1." in text and "score" in text
