@@ -321,7 +321,7 @@ class Searcher:
                 sentences=lambda rows: self._best_sentences(qvec, rows),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
-            # no token states (a corpus over IndexParams.token_states_max): the sentence term alone
+            # no token states (prose over the rerank_tokens_max setting): the sentence term alone
             items = late.rerank(items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows))
         return items[:k]
 

@@ -890,8 +890,10 @@ def token_states_fit(texts: Sequence[str], wanted: np.ndarray, max_tokens: int |
     if total <= max_tokens:
         return ""
     return (
-        f"no token-level re-ranking (the best sentences alone re-rank the top results): the "
-        f"prose passages hold {total:,} tokens, over IndexParams.token_states_max = {max_tokens:,}"
+        f"no token-level re-ranking (the best sentences alone re-rank the top results): the prose "
+        f"passages hold {total:,} tokens, over the limit of {max_tokens:,}; raise REGIOGRAPH_RERANK_TOKENS "
+        f"above {total:,} where the disk allows ({total * 768 / 1e9:.1f} GB in the index, as much in the cache) "
+        f"and run `regiograph reindex`"
     )
 
 
@@ -989,7 +991,7 @@ def build_index(
     """Build the search index of a generation from its store (called by ingest before publishing)."""
     from search.embedders import make_embedder
 
-    params = params or IndexParams()
+    params = params or IndexParams(token_states_max=settings.rerank_tokens_max)
     started = time.perf_counter()
     folder = data.index_dir(generation)
     if folder is None:  # pragma: no cover - a number is always given

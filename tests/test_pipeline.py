@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shutil
 import signal
@@ -280,13 +281,9 @@ def test_practice_tallies_count_each_type_and_country_once_per_practice() -> Non
     }
 
 
-def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_path: Path) -> None:
-    """The index stage's progress climbs to its total and stops there, on a first ingest (each
-    prose passage's vector and states from one run) and on a re-ingest from the cache."""
-    from ingest.pipeline import Progress
-
-    doc = tmp_path / "docs" / "note.txt"
-    doc.parent.mkdir()
+def _small_document(folder: Path) -> Path:
+    doc = folder / "docs" / "note.txt"
+    doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(
         "Regional export support\n\n"
         + "The region runs study visits for small firms that want to sell abroad, with a coach for each firm. " * 6
@@ -294,6 +291,15 @@ def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_pat
         + "Forty firms took part in three years and half of them found a first customer in another country. " * 6,
         encoding="utf-8",
     )
+    return doc
+
+
+def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_path: Path) -> None:
+    """The index stage's progress climbs to its total and stops there, on a first ingest (each
+    prose passage's vector and states from one run) and on a re-ingest from the cache."""
+    from ingest.pipeline import Progress
+
+    doc = _small_document(tmp_path)
     for reread in (False, True):
         events: list[Progress] = []
         report = ingest([doc.parent], empty_settings, progress=events.append, reread=reread)
@@ -302,3 +308,24 @@ def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_pat
         assert index, [e.stage for e in events]
         assert all(a[0] <= b[0] for a, b in itertools.pairwise(index))
         assert all(done <= total for done, total in index) and index[-1][0] == index[-1][1]
+
+
+def test_the_token_budget_is_a_setting(empty_settings: Settings, tmp_path: Path) -> None:
+    """Over ``rerank_tokens_max`` (REGIOGRAPH_RERANK_TOKENS) the index keeps no token states and
+    says how to raise it; raised, a reindex brings them back."""
+    from ingest.pipeline import reindex
+    from search.late import TokenStates
+
+    doc = _small_document(tmp_path)
+    small = empty_settings.with_overrides(rerank_tokens_max=10)
+    report = ingest([doc.parent], small)
+    assert not report.failed and report.generation
+    folder = DataDir(small.data_dir).index_dir(report.generation)
+    assert folder is not None and TokenStates.load(folder) is None
+    note = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["token_states_note"]
+    assert "REGIOGRAPH_RERANK_TOKENS" in note and "reindex" in note
+    again = reindex(load_settings(environ={"REGIOGRAPH_RERANK_TOKENS": "100000"}, data_dir=small.data_dir))
+    folder = DataDir(small.data_dir).index_dir(again.generation)
+    assert folder is not None
+    states = TokenStates.load(folder)
+    assert states is not None and len(states.tokens) > 0

@@ -254,7 +254,7 @@ def test_a_corpus_over_the_token_budget_is_indexed_without_states() -> None:
 
     wanted = np.array([True, True])
     states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10)
-    assert states is None and "token_states_max" in note and "re-ranking" in note
+    assert states is None and "REGIOGRAPH_RERANK_TOKENS" in note and "re-ranking" in note and "reindex" in note
     states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10_000)
     assert states is not None and note == "" and len(states.of(0)) > 0 and len(states.of(1)) > 0
 
