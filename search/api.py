@@ -45,6 +45,11 @@ REPORTS_IN_MEMORY = 100_000
 #: Pseudo-count pulling a small language's score statistics towards the global ones.
 CALIBRATE_SHRINK = 50.0
 DEPTH = 100
+#: Passages whose best sentence matches the query best join the re-ranker's pool, this many
+#: (measured plateau 5–12, docs/benchmarks.md), where the sentence vectors are at most
+#: SENTENCE_JOIN_MAX (one product with all of them per query: ~10 ms at 200k).
+SENTENCE_JOIN = 8
+SENTENCE_JOIN_MAX = 200_000
 #: Query language: trust the fast detector alone above this confidence; the sharpness of the
 #: embedding's vote otherwise (see Searcher.query_language).
 LANG_SURE = 0.9
@@ -316,14 +321,51 @@ class Searcher:
         if index.token_states is not None and len(items) > 1:
             shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
+            joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
             items = late.rerank(
-                items, self.query_tokens(query), index.token_states, self.token_weight, extra=best_lexical,
+                items, self.query_tokens(query), index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
             items = late.rerank(items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows))
         return items[:k]
+
+    def _best_by_sentence(self, qvec: np.ndarray, allowed: np.ndarray | None, shown: set[int]) -> list[int]:
+        """For the re-ranker's pool: of the ``SENTENCE_JOIN`` passages (within ``allowed``) whose
+        best sentence lies closest to the query, those whose groups are not in ``shown`` yet.
+
+        A passage that answers in one sentence among others on other things can sit far down
+        the fused list: "Which Danish business support organisations also took part in the
+        workshop?" is answered by the last sentence of a Danish paragraph about company visits,
+        outside the first 30. Its sentence alone is among the closest to the question; joined
+        to the pool, it competes on its tokens (measured on all 144 questions, seeds / with
+        the operations: 0.891 / 0.884 → 0.894 / 0.895; docs/benchmarks.md). [] when the index
+        has no sentence vectors or more than ``SENTENCE_JOIN_MAX``."""
+        index = self.index
+        vectors, start = index.window_vectors, index.window_start
+        if not SENTENCE_JOIN or vectors is None or start is None or not 0 < len(vectors) <= SENTENCE_JOIN_MAX:
+            return []
+        starts = np.asarray(start, dtype=np.int64)
+        counts = np.diff(starts)
+        rows = np.flatnonzero(counts > 0)
+        best = np.maximum.reduceat(np.asarray(vectors @ qvec, dtype=np.float64), starts[rows])
+        if allowed is not None:
+            best[~allowed[rows]] = -np.inf
+        dup = self.index.table.dup
+        out: list[int] = []
+        seen: set[int] = set()
+        head = min(len(best), 4 * SENTENCE_JOIN)  # room for duplicates; a full sort took ~10 ms at 200k
+        top = np.argpartition(-best, head - 1)[:head]
+        for j in top[np.argsort(-best[top], kind="stable")]:
+            row, group = int(rows[j]), int(dup[int(rows[j])])
+            if not np.isfinite(best[j]) or len(seen) >= SENTENCE_JOIN:
+                break
+            if group not in seen:  # the first SENTENCE_JOIN groups; those already in the pool stay where they are
+                seen.add(group)
+                if group not in shown:
+                    out.append(row)
+        return out
 
     def query_tokens(self, query: str) -> np.ndarray:
         """The query's token states for the re-ranker (search/late.py), cached per query string."""

@@ -305,8 +305,9 @@ def rerank(
     ``extra``: rows from outside the head that join it with a neutral fused term
     and compete on their token evidence alone (the lexical channel's best prose passage: a
     same-language answer that BM25 ranks first but the fusion, which weighs BM25 low against
-    the trap of same-language distractors, leaves out of the first 100; measured in
-    docs/benchmarks.md). Rows without token states are not taken.
+    the trap of same-language distractors, leaves out of the first 100; and the passages whose
+    best sentence is among the closest to the query, ``Searcher._best_by_sentence``; measured
+    in docs/benchmarks.md). Rows without token states are not taken.
     """
     if query_tokens is None or not len(query_tokens):
         states = None  # no token evidence

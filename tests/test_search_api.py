@@ -115,6 +115,25 @@ def test_a_negative_number_of_results_is_refused(searcher: Searcher, seed_settin
     assert result.exit_code == 2 and "--k" in result.output and not result.output.lstrip().startswith("[")
 
 
+def test_a_passage_answering_in_one_sentence_joins_the_reranking(searcher: Searcher) -> None:
+    """The Danish organisations that also took part are named in the last sentence of a Danish
+    paragraph about company visits: the fused ranking left it outside the first 30, its one
+    sentence is among the closest to the question, and it joins the re-ranker's pool."""
+    question = "Which Danish business support organisations also took part in the workshop besides the international partners?"
+    answer = "medvirkede også Væksthus Midtjylland"
+    table = searcher.index.table
+    qvec = searcher.query_vector(question)
+    joined = searcher._best_by_sentence(qvec, None, set())
+    assert any(answer in searcher._passage_text(row) for row in joined)
+    english = np.asarray([table.lang(r) == "en" for r in range(len(table))])
+    within = searcher._best_by_sentence(qvec, english, set())
+    assert within and all(english[r] for r in within)  # a filter holds here too
+    hits = searcher.search(question, k=10)
+    assert any(answer in h.text for h in hits)
+    shown = {int(table.dup[r]) for r in joined}
+    assert searcher._best_by_sentence(qvec, None, shown) == []  # those already in the pool do not join twice
+
+
 def test_render_hits(searcher: Searcher) -> None:
     text = render_hits(searcher.search("seed capital for clusters", k=2), "seed capital for clusters")
     assert "1." in text and "score" in text
