@@ -252,17 +252,13 @@ def search(
     practices: Annotated[bool, typer.Option("--practices", help="Rank good practices (rg:Practice) instead of passages.")] = False,
 ) -> None:
     """Multilingual hybrid search over passages (or, with --practices, good practices), with graph filters."""
+    api = _search_api()
     try:
-        from search.api import Filters, load_searcher, render_hits, render_practices
-    except ImportError:
-        fail(RegiographError("search is not available in this build (the search package is missing)"))
-        return
-    try:
-        filters = Filters(
+        filters = api.Filters(
             regions=region or [], countries=country or [], instruments=instrument or [],
             practice_types=practice_type or [], projects=project or [], langs=lang or [], documents=document or [],
         )
-        searcher = load_searcher(settings())
+        searcher = api.load_searcher(settings())
         if practices:
             found = searcher.search_practices(query, k=k, filters=filters)
         else:
@@ -272,11 +268,20 @@ def search(
         return
     if practices:
         labels = searcher.index.table.labels
-        typer.echo(json.dumps([h.as_json() for h in found], ensure_ascii=False, indent=2) if as_json else render_practices(found, labels))
+        typer.echo(json.dumps([h.as_json() for h in found], ensure_ascii=False, indent=2) if as_json else api.render_practices(found, labels))
     elif as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
     else:
-        typer.echo(render_hits(hits, query, searcher.read_query(query)))
+        typer.echo(api.render_hits(hits, query, searcher.read_query(query)))
+
+
+def _search_api() -> Any:
+    """The ``search.api`` module, or a one-line error where the build lacks the search package."""
+    try:
+        import search.api
+    except ImportError:
+        fail(RegiographError("search is not available in this build (the search package is missing)"))
+    return search.api
 
 
 @app.command()
@@ -287,13 +292,9 @@ def similar(
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Include practices from the practice's own regions.")] = False,
 ) -> None:
     """Good practices like a given one, from other regions (closest by what they describe)."""
+    api = _search_api()
     try:
-        from search.api import load_searcher, render_practices
-    except ImportError:
-        fail(RegiographError("search is not available in this build (the search package is missing)"))
-        return
-    try:
-        searcher = load_searcher(settings())
+        searcher = api.load_searcher(settings())
         iri = searcher.find_practice(practice)
         found = searcher.similar_practices(iri, k=k, other_regions_only=not all_regions)
     except RegiographError as exc:
@@ -305,7 +306,7 @@ def similar(
     labels = searcher.index.table.labels
     scope = "any region" if all_regions else "other regions"
     typer.echo(f"like {iri} ({scope}):")
-    typer.echo(render_practices(found, labels) if found else f"no similar practice from {scope} in the collection")
+    typer.echo(api.render_practices(found, labels) if found else f"no similar practice from {scope} in the collection")
 
 
 @app.command()
