@@ -202,6 +202,13 @@ def test_cli_similar(seed_settings: Settings) -> None:
     assert study_visit in found[0]["practice_type"] and found[0]["label"] == "study visits"
     listing = CliRunner().invoke(app, args)
     assert listing.exit_code == 0 and listing.output.startswith("like https://") and "[study visit]" in listing.output
+    # --all-regions lets in the practices of the practice's own regions (its own project's among them)
+    own = CliRunner().invoke(app, [*args[:3], "https://w3id.org/regiograph/id/practice/eis-study-visit", "--k", "30", "--json"])
+    wide = CliRunner().invoke(app, [*args[:3], "https://w3id.org/regiograph/id/practice/eis-study-visit", "--k", "30", "--json", "--all-regions"])
+    assert own.exit_code == 0 and wide.exit_code == 0, own.output + wide.output
+    narrow_iris = {h["iri"] for h in json.loads(own.output)}
+    wide_iris = {h["iri"] for h in json.loads(wide.output)}
+    assert narrow_iris < wide_iris and any("/practice/eis-" in iri for iri in wide_iris - narrow_iris)
     missing = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "similar", "study visit"])
     assert missing.exit_code == 1 and "did you mean 'study visits'" in missing.output
 
