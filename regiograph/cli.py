@@ -122,9 +122,8 @@ def _reader() -> Any:
 
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Documents, passages, languages, entities per class and triples."""
+    """Documents, passages, languages, entities per class, triples, and the search index."""
     from kg.queries import stats as compute
-
     from kg.store import DataDir
 
     try:
