@@ -7,6 +7,7 @@ Takes one screenshot per page into docs/screenshots/. Skipped when /usr/bin/chro
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -183,6 +184,21 @@ def test_practice_page(page: object, server: str, seed_store) -> None:  # type: 
     settle(pg)
     pg.get_by_text("Similar practices in other regions").wait_for()  # type: ignore[attr-defined]
     shot(pg, "practice.png")
+
+
+def test_similar_practices_of_the_same_type_come_first(page: object, server: str) -> None:
+    """The Danish company visit (practice type "study visit") lists the English study visits
+    first among similar practices, its type named in the card (before: a workshop and a trade
+    mission came first, by text alone)."""
+    pg = page
+    pg.goto(url(server, "practice", iri="https://w3id.org/regiograph/id/practice/eis-study-visit"))  # type: ignore[attr-defined]
+    settle(pg)
+    pg.get_by_text("Similar practices in other regions").wait_for()  # type: ignore[attr-defined]
+    first = pg.get_by_text(re.compile(r"similarity \d\.\d\d")).first  # type: ignore[attr-defined]
+    first.wait_for()
+    assert first.inner_text().startswith("study visit · similarity"), first.inner_text()
+    first.scroll_into_view_if_needed()
+    shot(pg, "practice-similar.png")
 
 
 def test_project_page(page: object, server: str, seed_store) -> None:  # type: ignore[no-untyped-def]

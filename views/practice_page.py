@@ -82,8 +82,10 @@ def _similar(iri: str) -> None:
     for hit in similar:
         with st.container(border=True):
             c.entity_link(hit.iri, hit.label, "Practice", icon=":material/lightbulb:")
-            regions = ", ".join(kv.labels(c.require_store(), hit.regions).values()) if hit.regions else "region unknown"
-            st.caption(f"similarity {hit.score:.2f} · {c.escape(regions)}")
+            store = c.require_store()
+            regions = ", ".join(kv.labels(store, hit.regions).values()) if hit.regions else "region unknown"
+            kinds = ", ".join(kv.labels(store, hit.practice_type).values())
+            st.caption((f"{c.escape(kinds)} · " if kinds else "") + f"similarity {hit.score:.2f} · {c.escape(regions)}")
             if hit.description:
                 text = hit.description if len(hit.description) < 300 else hit.description[:297] + "…"
                 c.html_block(c.escape(text))
