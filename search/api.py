@@ -84,10 +84,14 @@ class SearchHit:
     fund_label: str | None = None
     year: int | None = None
     budget: float | None = None
+    #: The passage's sentence closest to the query, as offsets into the document like
+    #: ``offsets`` (None for a passage without sentence vectors: one sentence, a record).
+    sentence: tuple[int, int] | None = None
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["offsets"] = list(self.offsets)
+        out["sentence"] = list(self.sentence) if self.sentence else None
         out["score"] = round(self.score, 6)
         return out
 
@@ -548,8 +552,35 @@ class Searcher:
         return ids[order]
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
-        """The ``k`` best passages for a query in any language, within the filters."""
-        return [self._hit(row, score, rank) for rank, (row, score) in enumerate(self.rank(query, k, filters), start=1)]
+        """The ``k`` best passages for a query in any language, within the filters, each with
+        the sentence of it that lies closest to the query."""
+        ranked = self.rank(query, k, filters)
+        hits = [self._hit(row, score, rank) for rank, (row, score) in enumerate(ranked, start=1)]
+        if hits:
+            qvec = self.query_vector(query)
+            for (row, _), hit in zip(ranked, hits, strict=True):
+                span = self._closest_sentence(qvec, row, hit.text)
+                if span is not None:
+                    hit.sentence = (hit.offsets[0] + span[0], hit.offsets[0] + span[1])
+        return hits
+
+    def _closest_sentence(self, qvec: np.ndarray, row: int, text: str) -> tuple[int, int] | None:
+        """Offsets in ``text`` (the passage's) of its sentence closest to the query vector, by
+        the index's sentence vectors (search/windows.py); None without them. A question in
+        Danish about an English report highlights no word of it, but its answering sentence."""
+        from search.windows import sentence_span, sentence_windows
+
+        index = self.index
+        if index.window_vectors is None or index.window_start is None:
+            return None
+        first, last = int(index.window_start[row]), int(index.window_start[row + 1])
+        if last <= first:
+            return None
+        sentences = sentence_windows(text)
+        if len(sentences) != last - first:  # not the text the index was built from
+            return None
+        best = int(np.argmax(np.asarray(index.window_vectors[first:last], dtype=np.float32) @ qvec))
+        return sentence_span(text, sentences[best])
 
     def _passage_text(self, row: int) -> str:
         table = self.index.table
@@ -833,10 +864,17 @@ def search(settings: Settings, query: str, k: int = 10, filters: Filters | None 
     return load_searcher(settings).search(query, k, filters)
 
 
-def _snippet(text: str, terms: list[str], width: int = 240) -> tuple[str, int]:
-    lowered = text.casefold()
-    positions = [lowered.find(t) for t in terms if t and lowered.find(t) >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
+def _snippet(text: str, terms: list[str], width: int = 240, focus: int | None = None) -> tuple[str, int]:
+    """``width`` characters of ``text`` (and where they start): from a little before ``focus``
+    (the closest sentence's start) when given, else around the first query word."""
+    if focus is not None:
+        start = max(0, min(focus - width // 6, len(text) - width))
+    else:
+        lowered = text.casefold()
+        positions = [lowered.find(t) for t in terms if t and lowered.find(t) >= 0]
+        start = max(0, min(positions) - width // 3) if positions else 0
+    if start > 0:  # from the start of a word
+        start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
     return text[start : start + width].replace("\n", " "), start
 
 
@@ -859,8 +897,11 @@ def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None 
         console.print(f"no passages found for {query!r}")
     for hit in hits:
         console.print(Text(f"{hit.rank:>2}. {hit.source}  [{hit.lang}]  score {hit.score:.4f}", style="bold"))
-        snippet, _ = _snippet(hit.text, terms)
+        local = (hit.sentence[0] - hit.offsets[0], hit.sentence[1] - hit.offsets[0]) if hit.sentence else None
+        snippet, start = _snippet(hit.text, terms, focus=local[0] if local else None)
         text = Text("    " + snippet + ("…" if len(hit.text) > len(snippet) else ""))
+        if local is not None:  # the sentence closest to the query, underlined
+            text.stylize("underline", 4 + max(0, local[0] - start), 4 + max(0, min(local[1] - start, len(snippet))))
         for term in terms:
             text.highlight_words([term], style="bold yellow", case_sensitive=False)
         console.print(text)

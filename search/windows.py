@@ -101,6 +101,16 @@ def _heading_breaks(part: str, typical: int) -> list[str]:
     return out
 
 
+def sentence_span(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where a window's sentence (spaces normalised, :func:`sentence_windows`) lies in the
+    passage ``text``: its first occurrence, whatever the whitespace; None if it is not there."""
+    words = sentence.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(re.escape(word) for word in words), text)
+    return found.span() if found else None
+
+
 def build_windows(texts: Sequence[str], eligible: np.ndarray) -> Windows:
     """The windows of every eligible passage (rows not eligible get none)."""
     out: list[str] = []

@@ -245,3 +245,19 @@ def test_highlight_marks_words_of_the_same_stem_only() -> None:
     marked = highlight("Interreg funds International SMEs to internationalise; studies of exports", "internationalisation study")
     assert "<mark>International</mark>" in marked and "<mark>internationalise</mark>" in marked
     assert "<mark>Interreg</mark>" not in marked
+
+
+def test_the_closest_sentence_is_marked_and_escaped() -> None:
+    from views.common import passage_html
+
+    text = "Workshop results\n\nThe visits were short. Four <script>x</script> organisations also took part.\nThanks."
+    start = text.index("Four")
+    end = text.index("part.") + len("part.")
+    marked = passage_html(text, "organisations", focus=(start, end))
+    assert '<span class="rg-answer">Four &lt;script&gt;x&lt;/script&gt; <mark>organisations</mark> also took part.</span>' in marked
+    assert "<script>" not in marked and "short. <span" in marked and "</span>\nThanks." in marked
+    # a long passage is cut around the sentence, not around the first query word
+    long = "Intro sentence about organisations. " * 40 + text
+    cut = passage_html(long, "organisations", max_chars=200, focus=(start + len(long) - len(text), end + len(long) - len(text)))
+    assert cut.startswith("… ") and "rg-answer" in cut
+    assert passage_html(text, "organisations", focus=(5, 500)) == passage_html(text, "organisations")  # a span outside the text is ignored

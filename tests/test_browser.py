@@ -141,6 +141,7 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     pg.goto(url(server, "", q="study visits for SME internationalisation"))  # type: ignore[attr-defined]
     settle(pg)
     pg.wait_for_selector("mark")  # type: ignore[attr-defined]
+    pg.wait_for_selector(".rg-answer")  # type: ignore[attr-defined]  # each passage's sentence closest to the query
     assert pg.locator(".rg-passage").count() >= 1  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stMultiSelect"] input')  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stPageLink"] a')  # type: ignore[attr-defined]
@@ -157,6 +158,18 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     pg.wait_for_selector(".rg-target")  # type: ignore[attr-defined]
     settle(pg)
     assert "/document" in pg.url  # type: ignore[attr-defined]
+
+
+def test_a_question_in_another_language_marks_the_answering_sentence(page: object, server: str) -> None:
+    """A Danish question about the English cluster booklet: none of its words are in the
+    answer, so nothing is highlighted as a word, but the sentence that answers is marked."""
+    pg = page
+    pg.goto(url(server, "", q="Hvor mange klynger fra hvor mange lande deltog i de tre workshops?"))  # type: ignore[attr-defined]
+    settle(pg)
+    pg.wait_for_selector(".rg-answer")  # type: ignore[attr-defined]
+    first = pg.locator(".rg-passage").first  # type: ignore[attr-defined]
+    assert "More than 70 clusters from 10 countries" in first.locator(".rg-answer").inner_text()
+    shot(pg, "search-answer.png")
 
 
 def test_script_in_a_document_shows_as_text(page: object, server: str) -> None:

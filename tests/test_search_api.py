@@ -134,6 +134,24 @@ def test_a_passage_answering_in_one_sentence_joins_the_reranking(searcher: Searc
     assert searcher._best_by_sentence(qvec, None, shown) == []  # those already in the pool do not join twice
 
 
+def test_hits_carry_the_sentence_closest_to_the_query(searcher: Searcher, seed_settings: Settings) -> None:
+    """A German question about one item of an English list: no word of it can be highlighted,
+    but the hit says which of the passage's sentences answers, as document offsets."""
+    from kg.store import DataDir
+
+    hit = searcher.search("Gründung von Tochtergesellschaften im Ausland zu Innovationszwecken", k=1)[0]
+    assert hit.sentence is not None
+    start, end = hit.sentence
+    assert hit.offsets[0] <= start < end <= hit.offsets[1]
+    sentence = hit.text[start - hit.offsets[0] : end - hit.offsets[0]]
+    assert "subsidiaries in foreign countries" in sentence and len(sentence) < len(hit.text) / 2
+    document = DataDir(seed_settings.data_dir).read_text(hit.document.rsplit("/", 1)[-1])
+    assert document[start:end] == sentence
+    assert hit.as_json()["sentence"] == [start, end]
+    listing = render_hits([hit], "Gründung von Tochtergesellschaften im Ausland zu Innovationszwecken")
+    assert "subsidiaries in foreign countries" in " ".join(listing.split())  # the snippet shows the sentence
+
+
 def test_render_hits(searcher: Searcher) -> None:
     text = render_hits(searcher.search("seed capital for clusters", k=2), "seed capital for clusters")
     assert "1." in text and "score" in text

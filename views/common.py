@@ -326,7 +326,11 @@ def highlight(text: str, query: str, stem: int = 5) -> str:
     Matches are found on the raw text and each piece is escaped on its own, so nothing from the
     document can become markup.
     """
-    text = reflow(text)
+    return _mark(reflow(text), query, stem)
+
+
+def _mark(text: str, query: str, stem: int = 5) -> str:
+    """:func:`highlight` of text that is reflowed already."""
     terms = query_terms(query)
     spans: list[tuple[int, int]] = []
     if terms:
@@ -351,16 +355,30 @@ def badge(text: str, colour: str = "blue") -> str:
     return f":{colour}-badge[{safe}]"
 
 
-def passage_html(text: str, query: str = "", max_chars: int | None = None) -> str:
-    """A passage as escaped, highlighted HTML (shortened around the first match when long)."""
-    if max_chars and len(text) > max_chars:
-        first = _first_match(text, query)
-        start = max(0, min(first - max_chars // 3, len(text) - max_chars)) if first >= 0 else 0
-        snippet = text[start : start + max_chars]
-        prefix = "… " if start > 0 else ""
-        suffix = " …" if start + max_chars < len(text) else ""
-        return prefix + highlight(snippet, query) + escape(suffix)
-    return highlight(text, query)
+def passage_html(text: str, query: str = "", max_chars: int | None = None, focus: tuple[int, int] | None = None) -> str:
+    """A passage as escaped, highlighted HTML (shortened around the first match when long).
+
+    ``focus``: the span of ``text`` to mark as the answer (the passage's sentence closest to
+    the query, ``SearchHit.sentence``); a long passage is shortened around it instead. It marks
+    a sentence where no word of a question in another language could be highlighted."""
+    from search.windows import sentence_span
+
+    flowed = reflow(text)
+    span = None
+    if focus is not None and 0 <= focus[0] < focus[1] <= len(text):
+        span = sentence_span(flowed, text[focus[0] : focus[1]])  # the same words, reflowed
+    start, end = 0, len(flowed)
+    if max_chars and len(flowed) > max_chars:
+        anchor = span[0] if span is not None else _first_match(flowed, query)
+        start = max(0, min(anchor - max_chars // 3, len(flowed) - max_chars)) if anchor >= 0 else 0
+        end = start + max_chars
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(flowed) else ""
+    if span is None or max(span[0], start) >= min(span[1], end):
+        return prefix + _mark(flowed[start:end], query) + escape(suffix)
+    a, b = max(span[0], start), min(span[1], end)
+    marked = f'{_mark(flowed[start:a], query)}<span class="rg-answer">{_mark(flowed[a:b], query)}</span>{_mark(flowed[b:end], query)}'
+    return prefix + marked + escape(suffix)
 
 
 def _first_match(text: str, query: str) -> int:
@@ -380,6 +398,7 @@ CSS = """
 .rg-passage { white-space: pre-wrap; line-height: 1.5; padding: .5rem .75rem; border-left: 3px solid #d0d7de;
   background: rgba(127,127,127,.05); border-radius: 4px; margin-bottom: .25rem; font-size: .95rem; }
 .rg-passage mark { background: #ffe58f; padding: 0 .1rem; border-radius: 2px; }
+.rg-answer { background: rgba(31,111,235,.10); box-shadow: inset 0 -2px 0 rgba(31,111,235,.45); border-radius: 2px; }
 .rg-target { border-left: 4px solid #1f6feb; background: rgba(31,111,235,.08); }
 .rg-dim { opacity: .75; }
 </style>

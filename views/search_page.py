@@ -139,7 +139,8 @@ def _hit(hit: Any, query: str) -> None:
             meta.append(f"· {c.escape(hit.heading)}")
         meta.append(f"· score {hit.score:.3f}")
         st.markdown(" ".join(meta))
-        c.html_block(c.passage_html(hit.text, query, max_chars=600))
+        focus = (hit.sentence[0] - hit.offsets[0], hit.sentence[1] - hit.offsets[0]) if hit.sentence else None
+        c.html_block(c.passage_html(hit.text, query, max_chars=600, focus=focus))
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
             c.link("document", "Show in context", icon=":material/article:", passage=hit.passage, q=query)
             seen: set[str] = set()
