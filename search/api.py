@@ -350,10 +350,8 @@ class Searcher:
         vectors, start = index.window_vectors, index.window_start
         if not SENTENCE_JOIN or vectors is None or start is None or not 0 < len(vectors) <= SENTENCE_JOIN_MAX:
             return []
-        starts = np.asarray(start, dtype=np.int64)
-        counts = np.diff(starts)
-        rows = np.flatnonzero(counts > 0)
-        best = np.maximum.reduceat(np.asarray(vectors @ qvec, dtype=np.float64), starts[rows])
+        rows, firsts = self._lookups.get(("rows with sentences",), lambda: _rows_with_sentences(start))
+        best = np.maximum.reduceat(np.asarray(vectors @ qvec, dtype=np.float64), firsts)
         if allowed is not None:
             best[~allowed[rows]] = -np.inf
         dup = self.index.table.dup
@@ -774,6 +772,13 @@ class Searcher:
                 rows = {r.iri: r.text for r in all_passages(self.store)}
                 self._text_rows = {t: i for i, iri in enumerate(self.index.table.iris) if (t := rows.get(iri)) is not None}
             return (self._text_rows or {}).get(text)
+
+
+def _rows_with_sentences(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that have sentence vectors, and where each one's first sentence is."""
+    starts = np.asarray(start, dtype=np.int64)
+    rows = np.flatnonzero(np.diff(starts) > 0)
+    return rows, starts[rows]
 
 
 def _check_k(k: int) -> None:

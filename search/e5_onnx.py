@@ -274,8 +274,10 @@ class E5OnnxEngine:
         text, their vector over several windows). Needs ``tap``."""
         if self.tap is None or self.layers != self.file.layers:
             raise ValueError("passages_with_tap needs all layers and a tap")
+        from search.late import role_tokens
+
         tokenizer = self.tokenizer_for(False)
-        skip = len(tokenizer.content_ids(["x"], "passage: ")[0]) - len(tokenizer.content_ids(["x"], "")[0])
+        skip = role_tokens(tokenizer, "passage: ")
         content = tokenizer.content_ids(list(texts), "passage: ")
         fit = [i for i, ids in enumerate(content) if len(ids) <= self.window and len(ids) - skip <= max_content]
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(content)

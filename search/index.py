@@ -905,8 +905,8 @@ def describe_index(folder: Path | None) -> dict[str, Any] | None:
     }
 
 
-def token_states_fit(texts: Sequence[str], wanted: np.ndarray, max_tokens: int | None) -> str:
-    """"" when the wanted passages' token states fit in ``max_tokens``, else why not."""
+def token_budget_note(texts: Sequence[str], wanted: np.ndarray, max_tokens: int | None) -> str:
+    """Why the wanted passages' token states are not kept (over ``max_tokens``); "" when they fit."""
     from search.late import passage_token_counts
 
     if max_tokens is None:
@@ -986,7 +986,7 @@ def passage_token_states(
     cache; ``(None, why)`` when they would hold more than ``max_tokens`` tokens."""
     from search.late import CACHE_NAME, build_token_states
 
-    why = token_states_fit(texts, wanted, max_tokens)
+    why = token_budget_note(texts, wanted, max_tokens)
     if why:
         if progress is not None:
             progress(int(np.count_nonzero(wanted)))
@@ -1039,11 +1039,16 @@ def build_index(
             progress(Progress("index", done, total, total, time.perf_counter() - started))
 
     # prose passages whose token states the index will keep: their vectors and states in one run
-    joint = 0 if token_states_fit(texts, prose, params.token_states_max) else embed_jointly(embedder, texts, prose, data, report)
+    over_budget = token_budget_note(texts, prose, params.token_states_max)  # counts every prose token: once
+    joint = 0 if over_budget else embed_jointly(embedder, texts, prose, data, report)
     vectors = embed_passages(embedder, texts, data, _skipping(report, joint)) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
-    token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint), params.token_states_max)
+    if over_budget:
+        report(int(prose.sum()))
+        token_states, token_note = None, over_budget
+    else:
+        token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint))
     write_index(
         folder,
         model=embedder.name,

@@ -84,7 +84,7 @@ class TokenEncoder:
         self.hidden = self._file.hidden
         self.bos, self.eos = self._file.bos, self._file.eos
         self.tokenizer = query_tokenizer(self.path)
-        self._prefix = {True: _role_tokens(self.tokenizer, "query: "), False: _role_tokens(self.tokenizer, "passage: ")}
+        self._prefix = {True: role_tokens(self.tokenizer, "query: "), False: role_tokens(self.tokenizer, "passage: ")}
 
     @property
     def _engine(self) -> E5OnnxEngine:
@@ -152,7 +152,7 @@ def _normalised(states: np.ndarray) -> np.ndarray:
     return states
 
 
-def _role_tokens(tokenizer: E5Tokenizer | ViterbiTokenizer, role: str) -> int:
+def role_tokens(tokenizer: E5Tokenizer | ViterbiTokenizer, role: str) -> int:
     """How many tokens a role prefix (``query: ``/``passage: ``) adds before the text's own."""
     return len(tokenizer.content_ids(["x"], role)[0]) - len(tokenizer.content_ids(["x"], "")[0])
 
