@@ -27,6 +27,7 @@ from search.facets import Filters, allowed_mask, counts, resolve
 from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
 from search.lexical import STEMMERS, stem
+from search.reference import aligned
 
 __all__ = [
     "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "render_practices", "search",
@@ -326,9 +327,10 @@ class Searcher:
             shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
+            query_tokens = self.query_tokens(query)
             items = late.rerank(
-                items, self.query_tokens(query), index.token_states, self.token_weight, extra=joined,
-                sentences=lambda rows: self._best_sentences(qvec, rows),
+                items, query_tokens, index.token_states, self.token_weight, extra=joined,
+                sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
@@ -471,6 +473,26 @@ class Searcher:
         if allowed is not None:
             calibrated[~allowed[ids]] = -np.inf
         return ids, calibrated
+
+    def _token_head_start(self, query_tokens: np.ndarray) -> Callable[[list[int]], np.ndarray] | None:
+        """For the re-ranker: rows → the query's mean MaxSim with the reference sentences of
+        each row's language (search/reference.py), subtracted from the row's own MaxSim, so
+        that a passage does not win on the tokens it shares with the query's language. None
+        for an index without a reference or its token states."""
+        reference = self.index.reference
+        if reference is None or reference.tokens is None or not len(query_tokens):
+            return None
+        table = self.index.table
+        lang_idx = np.asarray(table.lang_idx)
+
+        def head_start(rows: list[int]) -> np.ndarray:
+            present = lang_idx[np.asarray(rows, dtype=np.int64)]
+            # only the candidates' languages are scored; one without reference sentences gets
+            # the mean of the others (no correction)
+            measured = reference.token(query_tokens, {table.langs[i] for i in np.unique(present)})
+            return aligned(measured, table.langs)[present]
+
+        return head_start
 
     def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
         """Dense scores of passages (``dense``: their raw cosines, when already computed), each

@@ -22,6 +22,8 @@ Layout::
                     countries, instruments with broader ones, practice types, projects,
                     entities), year, budget, duplicate group; entity labels and aliases
     practices.*     rg:Practice texts and vectors (practice search)
+    reference*      the language reference: the token states of parallel sentences in the index's
+                    languages, for the re-ranker (search/reference.py)
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import numpy as np
 from regiograph.errors import IndexMismatchError, StoreError
 from search.hubness import hub_scores
 from search.late import TokenStates
+from search.reference import LanguageReference
 
 if TYPE_CHECKING:
     from ingest.pipeline import ProgressFn
@@ -479,6 +482,7 @@ class SearchIndex:
     window_start: np.ndarray | None = None
     hubness: np.ndarray | None = None  # r(p) of each passage (search/hubness.py); None in older indexes
     token_states: TokenStates | None = None  # prose passages' token states (search/late.py); None in older indexes
+    reference: LanguageReference | None = None  # the language reference (search/reference.py); None in older indexes
 
     @property
     def params(self) -> IndexParams:
@@ -519,8 +523,10 @@ def write_index(
     window_vectors: np.ndarray | None = None,
     window_start: np.ndarray | None = None,
     token_states: TokenStates | None = None,
+    reference: LanguageReference | None = None,
 ) -> dict[str, Any]:
-    """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically)."""
+    """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically);
+    ``reference``: the language reference for the re-ranker (search/reference.py)."""
     import faiss
 
     from search.lexical import stopword_lists
@@ -555,6 +561,8 @@ def write_index(
         np.save(tmp / "lang_means.npy", means)
         if practice_vectors is not None and len(practice_vectors):
             practice_vectors = center(practice_vectors, np.repeat(means[-1:], len(practice_vectors), axis=0))
+    if reference is not None:
+        reference.save(tmp)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     np.save(tmp / "vectors.npy", vectors)
     t0 = time.perf_counter()
@@ -592,6 +600,7 @@ def write_index(
         "practices": len(practices),
         "windows": 0 if window_vectors is None else len(window_vectors),
         "token_states": 0 if token_states is None else len(token_states.tokens),
+        "reference_languages": [] if reference is None else reference.langs,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "hubness": round(hubness_s, 3), "total": round(time.perf_counter() - started, 3)},
         **(extra_meta or {}),
@@ -674,6 +683,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         window_start=window_start,
         hubness=hubness,
         token_states=TokenStates.load(folder),
+        reference=LanguageReference.load(folder),
     )
 
 
@@ -883,7 +893,7 @@ def embed_passages(
 def describe_index(folder: Path | None) -> dict[str, Any] | None:
     """What a search index holds, from its ``meta.json`` and its files (None when there is no
     index): model, passages, kind of dense index, sentence vectors, practices, whether token-level
-    re-ranking is on (and why not), bytes on disk."""
+    re-ranking is on (and why not), the languages of its language reference, bytes on disk."""
     if folder is None or not (folder / "meta.json").exists():
         return None
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -900,6 +910,7 @@ def describe_index(folder: Path | None) -> dict[str, Any] | None:
         "token_states": tokens,
         "token_states_max": (meta.get("params") or {}).get("token_states_max"),
         "note": meta.get("token_states_note", ""),
+        "reference_languages": meta.get("reference_languages"),  # None: built before the language reference
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
         "created": meta.get("created"),
     }
@@ -973,6 +984,19 @@ def _skipping(progress: Callable[[int], None] | None, count: int) -> Callable[[i
             progress(steps - taken)
 
     return report
+
+
+def build_reference(langs: Sequence[str], data: DataDir | None) -> LanguageReference | None:
+    """The language reference (search/reference.py) for an index's languages: their reference
+    sentences' token states, through the cache (20 sentences a language, ~1 s for the first
+    ingest of a language); None when no language of the index has sentences."""
+    from search.reference import sentences_for
+
+    codes, texts, owner = sentences_for(langs)
+    if not texts:
+        return None
+    tokens, _ = passage_token_states(texts, np.ones(len(texts), dtype=bool), data)
+    return None if tokens is None else LanguageReference(codes, owner, tokens)
 
 
 def passage_token_states(
@@ -1049,6 +1073,7 @@ def build_index(
         token_states, token_note = None, over_budget
     else:
         token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint))
+    reference = build_reference(table.langs, data) if token_states is not None else None  # serves the token re-ranking only
     write_index(
         folder,
         model=embedder.name,
@@ -1064,5 +1089,6 @@ def build_index(
         window_vectors=window_vectors,
         window_start=windows.start,
         token_states=token_states,
+        reference=reference,
         extra_meta={"token_states_note": token_note} if token_note else None,
     )

@@ -289,6 +289,7 @@ def rerank(
     extra: Sequence[int] = (),
     sentences: Callable[[list[int]], np.ndarray] | None = None,
     sentence_weight: float = SENTENCE_WEIGHT,
+    head_start: Callable[[list[int]], np.ndarray] | None = None,
 ) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its head (:func:`head_size`) re-ordered by
     ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
@@ -308,6 +309,10 @@ def rerank(
     the trap of same-language distractors, leaves out of the first 100; and the passages whose
     best sentence is among the closest to the query, ``Searcher._best_by_sentence``; measured
     in docs/benchmarks.md). Rows without token states are not taken.
+
+    ``head_start``: rows → what each row's MaxSim owes to its language rather than its content
+    (the query's MaxSim with reference sentences in that language, search/reference.py),
+    subtracted before the z-scores.
     """
     if query_tokens is None or not len(query_tokens):
         states = None  # no token evidence
@@ -320,6 +325,8 @@ def rerank(
     evidence = np.zeros(len(pool))
     if states is not None and query_tokens is not None:
         sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
+        if head_start is not None:
+            sims -= head_start(pool)
         evidence += weight * _z(sims)
     if sentences is not None and sentence_weight:
         evidence += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
