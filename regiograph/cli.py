@@ -155,6 +155,13 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         f"{index['dense']} · {index['bytes'] / 1e6:.1f} MB · generation {index['generation']}"
     )
     typer.echo(f"               {index['model']} · {reranking}")
+    reference = index.get("reference_languages")
+    if reference is None:
+        typer.echo("               no language reference (`regiograph reindex` adds it)")
+    else:
+        named = [code for code in index["languages"] if code != "und"]  # undetermined: no language to refer to
+        missing = sorted(set(named) - set(reference))
+        typer.echo(f"               language reference: {len(reference)} of {len(named)} languages" + (f" (none for {', '.join(missing)})" if missing else ""))
 
 
 def _describe_index(folder: Path | None) -> dict[str, Any] | None:

