@@ -478,9 +478,9 @@ class Searcher:
         """For the re-ranker: rows → the query's mean MaxSim with the reference sentences of
         each row's language (search/reference.py), subtracted from the row's own MaxSim, so
         that a passage does not win on the tokens it shares with the query's language. None
-        for an index without a reference or its token states."""
+        for an index without a reference (built before it, or without token states)."""
         reference = self.index.reference
-        if reference is None or reference.tokens is None or not len(query_tokens):
+        if reference is None or not len(query_tokens):
             return None
         table = self.index.table
         lang_idx = np.asarray(table.lang_idx)

@@ -10,7 +10,8 @@ words across languages better than its last layer). The final order is
 ``z(fused score) + WEIGHT · z(MaxSim) + SENTENCE_WEIGHT · z(best sentence)`` over those
 ``DEPTH`` passages (z within the query's candidates; the best sentence is the passage's
 best-matching sentence vector, search/windows.py); the query's stopwords and punctuation do not
-count in the mean. Measured with ``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10
+count in the mean, and each candidate's MaxSim is first lowered by the head start its language
+gets for this query, measured on parallel sentences (search/reference.py). Measured with ``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10
 0.831 → 0.888 on the seeds, 0.835 → 0.905 with the 11k operations as distractors, 0.875 → 0.917
 and 0.764 → 0.875 on 12 held-out questions; weights 0.5–2 and layers 8–9 all did better than
 none. The sentence term and the token weight 2 (3 Dec; both on a plateau, token weight 1.5–3 ×

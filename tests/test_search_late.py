@@ -171,6 +171,29 @@ def test_rerank_weighs_the_best_sentence() -> None:
     assert rerank(items, query, states, weight=0.0, sentences=sentences) == items
 
 
+def test_rerank_takes_the_language_head_start_off_maxsim() -> None:
+    """Row 1 matches the query's tokens a little better than row 0, but only by as much as its
+    language's head start: with the head start taken off, the fused order stands; a larger
+    lead of content still wins."""
+    query = np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    near = np.array([[0.6, 0.8, 0.0, 0.0]], dtype=np.float32)  # cosine 0.6
+    nearer = np.array([[0.7, 0.0, 0.71414284, 0.0]], dtype=np.float32)  # cosine 0.7
+    far = np.array([[0.0, 0.0, 0.0, 1.0]], dtype=np.float32)
+    items = [(i, 1.0 - i / 1000) for i in range(DEPTH)]
+    states = _states([near, nearer] + [far] * (DEPTH - 2))
+    seen: list[list[int]] = []
+
+    def head_start(rows: list[int]) -> np.ndarray:  # row 1 is in a language with a 0.1 lead
+        seen.append(list(rows))
+        return np.array([0.1 if r == 1 else 0.0 for r in rows])
+
+    assert rerank(items, query, states, weight=5.0)[0][0] == 1
+    assert rerank(items, query, states, weight=5.0, head_start=head_start)[0][0] == 0
+    assert seen == [[r for r, _ in items]]
+    strong = _states([near, np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)] + [far] * (DEPTH - 2))
+    assert rerank(items, query, strong, weight=5.0, head_start=head_start)[0][0] == 1
+
+
 def test_rerank_without_token_states_uses_the_sentences_alone() -> None:
     """An index over the token-state budget has no token states: the best sentence still
     re-orders the head; rows without sentence vectors (NaN) are neutral, and with none at all
