@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.late import TokenStates
+from search.late import TokenStates, maxsim
 
 SENTENCES = Path(__file__).with_name("reference_sentences.json")
 
@@ -59,37 +59,22 @@ class LanguageReference:
     langs: list[str]
     owner: np.ndarray  # (sentences,) index into ``langs``
     tokens: TokenStates
-    _blocks: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+    _states: dict[str, list[np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     def token(self, query_tokens: np.ndarray, langs: Iterable[str] | None = None) -> dict[str, float]:
-        """Language (of ``langs``, default all) → the query's mean MaxSim, as the re-ranker
-        scores a passage, with that language's sentences; {} without query tokens. A
-        re-ranker's candidates are in a few languages: the others are not scored."""
-        out: dict[str, float] = {}
+        """Language (of ``langs``, default all) → the query's mean MaxSim (``late.maxsim``, as
+        the re-ranker scores a passage) with that language's sentences; {} without query
+        tokens. A re-ranker's candidates are in a few languages: the others are not scored."""
         if not len(query_tokens):
-            return out
-        blocks = self._token_blocks()
-        for code in self.langs if langs is None else langs:
-            if code in blocks:
-                states, starts = blocks[code]
-                best = np.maximum.reduceat(query_tokens @ states.T, starts, axis=1)  # each sentence's best match per query token
-                out[code] = float(best.mean())
-        return out
+            return {}
+        wanted = self.langs if langs is None else [code for code in langs if code in self.langs]
+        return {code: float(np.mean([maxsim(query_tokens, states) for states in self._sentences()[code]])) for code in wanted}
 
-    def _token_blocks(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Language → its sentences' token states (float32, one block) and where each sentence
-        starts in it; built on first use."""
-        if self._blocks is None:
-            blocks = {}
-            start = self.tokens.start
-            for i, code in enumerate(self.langs):
-                rows = np.flatnonzero(self.owner == i)
-                if not len(rows) or np.any(start[rows + 1] <= start[rows]):  # a sentence without tokens: leave the language out
-                    continue
-                first, last = int(start[rows[0]]), int(start[rows[-1] + 1])
-                blocks[code] = (np.asarray(self.tokens.tokens[first:last], dtype=np.float32), start[rows] - first)
-            self._blocks = blocks
-        return self._blocks
+    def _sentences(self) -> dict[str, list[np.ndarray]]:
+        """Language → its sentences' token states (float32), read once."""
+        if self._states is None:
+            self._states = {code: [self.tokens.of(int(row)) for row in np.flatnonzero(self.owner == i)] for i, code in enumerate(self.langs)}
+        return self._states
 
     def save(self, folder: Path) -> None:
         (folder / "reference.json").write_text(json.dumps({"langs": self.langs}), encoding="utf-8")
