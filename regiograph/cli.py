@@ -156,7 +156,9 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     )
     typer.echo(f"               {index['model']} · {reranking}")
     reference = index.get("reference_languages")
-    if reference is None:
+    if not index["token_reranking"]:
+        pass  # the language reference serves the token re-ranking alone: nothing to say when it is off
+    elif reference is None:
         typer.echo("               no language reference (`regiograph reindex` adds it)")
     else:
         named = [code for code in index["languages"] if code != "und"]  # undetermined: no language to refer to

@@ -330,6 +330,7 @@ def test_the_token_budget_is_a_setting(empty_settings: Settings, tmp_path: Path)
 
     shown = CliRunner().invoke(app, ["--data", str(small.data_dir), "stats"], env={"REGIOGRAPH_RERANK_TOKENS": "10"})
     assert shown.exit_code == 0 and "token re-ranking off" in shown.output and "REGIOGRAPH_RERANK_TOKENS" in shown.output
+    assert "language reference" not in shown.output  # it serves the token re-ranking alone ("0 of 3 languages" said nothing)
     again = reindex(load_settings(environ={"REGIOGRAPH_RERANK_TOKENS": "100000"}, data_dir=small.data_dir))
     folder = DataDir(small.data_dir).index_dir(again.generation)
     assert folder is not None
