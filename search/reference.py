@@ -68,7 +68,8 @@ class LanguageReference:
         if not len(query_tokens):
             return {}
         wanted = self.langs if langs is None else [code for code in langs if code in self.langs]
-        return {code: float(np.mean([maxsim(query_tokens, states) for states in self._sentences()[code]])) for code in wanted}
+        query = self.tokens.query(query_tokens)  # into the space the sentences' states are kept in
+        return {code: float(np.mean([maxsim(query, states) for states in self._sentences()[code]])) for code in wanted}
 
     def _sentences(self) -> dict[str, list[np.ndarray]]:
         """Language → its sentences' token states (float32), read once."""
@@ -79,8 +80,7 @@ class LanguageReference:
     def save(self, folder: Path) -> None:
         (folder / "reference.json").write_text(json.dumps({"langs": self.langs}), encoding="utf-8")
         np.save(folder / "reference_owner.npy", self.owner)
-        np.save(folder / "reference_tokens.npy", self.tokens.tokens)
-        np.save(folder / "reference_token_start.npy", self.tokens.start)
+        self.tokens.save(folder, prefix="reference_")
 
     @classmethod
     def load(cls, folder: Path) -> LanguageReference | None:
@@ -89,8 +89,8 @@ class LanguageReference:
         if not (folder / "reference.json").exists():
             return None
         langs = json.loads((folder / "reference.json").read_text(encoding="utf-8"))["langs"]
-        tokens = TokenStates(np.load(folder / "reference_tokens.npy"), np.load(folder / "reference_token_start.npy"))
-        return cls(langs, np.load(folder / "reference_owner.npy"), tokens)
+        tokens = TokenStates.load(folder, prefix="reference_")
+        return None if tokens is None else cls(langs, np.load(folder / "reference_owner.npy"), tokens)
 
 
 def aligned(values: Mapping[str, float], langs: Sequence[str]) -> np.ndarray:

@@ -10,13 +10,19 @@ import pytest
 from regiograph.settings import Settings
 from search.api import load_searcher
 from search.late import (
+    COMPACT_DIMS,
     DEPTH,
     HEAD_MAX,
+    HIDDEN,
+    INDEX_TOKEN_BYTES,
     LAYER,
     TokenEncoder,
     TokenStates,
     build_token_states,
+    fit_basis,
     head_size,
+    maxsim,
+    project,
     rerank,
     shared_encoder,
 )
@@ -255,6 +261,75 @@ def test_a_passage_and_its_states_come_from_one_run(encoder: TokenEncoder, tmp_p
         np.testing.assert_allclose(states.of(row), encoder.encode([text], False)[0], atol=2e-3)  # stored as float16
     assert len(states.of(3)) == MAX_TOKENS and len(states.of(1)) == 0
     assert embed_jointly(embedder, texts, wanted, data) == 0  # all cached now
+    basis = fit_basis(np.concatenate(encoder.encode(_reference_texts(), False)))
+    other = DataDir(tmp_path / "compact")
+    assert embed_jointly(embedder, texts, wanted, other, basis=basis) == 3  # the states cached projected
+    compact, _ = passage_token_states(texts, wanted, other, basis=basis)
+    assert compact is not None and compact.basis is basis and np.asarray(compact.tokens).dtype == np.int8
+    for row, text in ((0, TEXTS[0]), (2, TEXTS[1])):
+        np.testing.assert_allclose(compact.of(row), project(encoder.encode([text], False)[0], basis), atol=2e-2)
+    assert embed_jointly(embedder, texts, wanted, other, basis=basis) == 0
+
+
+def _reference_texts(langs: tuple[str, ...] = ("da", "de", "en", "fr", "nl", "sv")) -> list[str]:
+    from search.reference import sentences_for
+
+    return sentences_for(langs)[1]
+
+
+def test_a_basis_is_orthonormal_and_the_same_for_the_same_states(encoder: TokenEncoder) -> None:
+    states = np.concatenate(encoder.encode(_reference_texts(), False))
+    basis = fit_basis(states)
+    assert basis.shape == (COMPACT_DIMS, HIDDEN) and basis.dtype == np.float32
+    np.testing.assert_allclose(basis @ basis.T, np.eye(COMPACT_DIMS), atol=1e-4)
+    np.testing.assert_array_equal(fit_basis(-states), basis)  # singular vectors' signs fixed
+
+
+def test_compact_states_keep_maxsim_and_its_order(encoder: TokenEncoder) -> None:
+    """Projected onto the reference sentences' basis and stored in a byte a dimension, every
+    passage's MaxSim with a question rises by about the same (~0.05: the dropped directions
+    no longer dilute the cosines), which the re-ranker's z-scores take out, and the candidates
+    keep their order (the seeds' figures: docs/benchmarks.md); 132 bytes a token instead of 768."""
+    from search.reference import all_sentences
+
+    basis = fit_basis(np.concatenate(encoder.encode(_reference_texts(), False)))
+    passages = list(all_sentences()["pl"][:10]) + list(all_sentences()["it"][:10]) + TEXTS  # languages the basis never saw
+    wanted = np.ones(len(passages), dtype=bool)
+    encode = lambda t: encoder.encode(t, False)  # noqa: E731
+    full = build_token_states(passages, wanted, encode=encode)
+    compact = build_token_states(passages, wanted, encode=encode, basis=basis)
+    assert np.asarray(compact.tokens).shape[1] == COMPACT_DIMS and np.asarray(compact.tokens).dtype == np.int8
+    assert np.asarray(compact.tokens).nbytes + np.asarray(compact.scale).nbytes == len(compact.tokens) * INDEX_TOKEN_BYTES
+    for question in ("Wie helfen Cluster kleinen Lebensmittelherstellern bei der Innovation?", "Tochtergesellschaften im Ausland gründen"):
+        query = encoder.query_states(question)
+        before = np.array([maxsim(query, full.of(i)) for i in range(len(passages))])
+        after = np.array([maxsim(compact.query(query), compact.of(i)) for i in range(len(passages))])
+        shift = after - before
+        assert 0 < shift.mean() < 0.1 and shift.std() < 0.01, (shift.mean(), shift.std())
+        assert np.corrcoef(np.argsort(np.argsort(before)), np.argsort(np.argsort(after)))[0, 1] > 0.97  # a random 128-d basis: 0.91–0.95
+        assert int(np.argmax(after)) == int(np.argmax(before))
+
+
+def test_compact_states_read_back_and_old_indexes_still_load(encoder: TokenEncoder, tmp_path: Path) -> None:
+    basis = fit_basis(np.concatenate(encoder.encode(_reference_texts(), False)))
+    wanted = np.array([True, False, True])
+    texts = [TEXTS[0], "a row", TEXTS[1]]
+    compact = build_token_states(texts, wanted, encode=lambda t: encoder.encode(t, False), basis=basis)
+    compact.save(tmp_path, prefix="x_")
+    back = TokenStates.load(tmp_path, prefix="x_")
+    assert back is not None and back.basis is not None and back.scale is not None
+    np.testing.assert_array_equal(back.basis, basis)
+    np.testing.assert_array_equal(back.of(2), compact.of(2))
+    assert back.count(1) == 0
+    old = tmp_path / "old"
+    old.mkdir()
+    full = build_token_states(texts, wanted, encode=lambda t: encoder.encode(t, False))
+    full.save(old)  # float16 states of full width, as indexes were written before compact states
+    assert not (old / "token_basis.npy").exists()
+    legacy = TokenStates.load(old)
+    assert legacy is not None and legacy.basis is None and legacy.scale is None
+    query = encoder.query_states("innovation")
+    assert legacy.query(query) is query and legacy.of(0).shape[1] == HIDDEN
 
 
 def test_seed_index_has_token_states_and_they_fix_a_cross_lingual_order(seed_settings: Settings) -> None:
@@ -267,6 +342,9 @@ def test_seed_index_has_token_states_and_they_fix_a_cross_lingual_order(seed_set
     operation = np.asarray(searcher.index.table.operation, dtype=bool)
     spans = np.diff(states.start)
     assert (spans[~operation] > 0).all() and (spans[operation] == 0).all()
+    assert states.basis is not None and states.basis.shape == (COMPACT_DIMS, HIDDEN) and np.asarray(states.tokens).dtype == np.int8
+    reference = searcher.index.reference
+    assert reference is not None and np.array_equal(reference.tokens.basis, states.basis)  # one space for both
     hits = searcher.search("Gründung von Tochtergesellschaften im Ausland zu Innovationszwecken", k=5)
     assert "establishing subsidiaries in foreign countries" in hits[0].text
     assert Path(hits[0].source).name == "002_f171d68b874636b5.txt"
