@@ -157,8 +157,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     typer.echo(f"               {index['model']} · {reranking}")
     reference = index.get("reference_languages")
     if not index["token_reranking"]:
-        pass  # the language reference serves the token re-ranking alone: nothing to say when it is off
-    elif reference is None:
+        return  # the language reference serves the token re-ranking alone: nothing to say when it is off
+    if reference is None:
         typer.echo("               no language reference (`regiograph reindex` adds it)")
     else:
         named = [code for code in index["languages"] if code != "und"]  # undetermined: no language to refer to

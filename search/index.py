@@ -1050,7 +1050,7 @@ def passage_token_states(
     """Token states of the wanted passages for the re-ranker, through the data directory's
     cache, compact in the space of ``basis`` when given (search/late.py); ``(None, why)`` when
     they would hold more than ``max_tokens`` tokens."""
-    from search.late import build_token_states, cache_name
+    from search.late import CACHE_NAME, HIDDEN, build_token_states, cache_name, project
 
     why = token_budget_note(texts, wanted, max_tokens)
     if why:
@@ -1061,12 +1061,23 @@ def passage_token_states(
         return build_token_states(texts, wanted, progress=progress, basis=basis), ""
     from search.vector_cache import VectorCache
 
+    name = cache_name(basis)
     with VectorCache(data.cache / "vectors.sqlite") as cache:
+
+        def cached(keys: list[str]) -> dict[str, np.ndarray]:
+            """The states cached in ``basis``'s space, and those cached at full width (an ingest
+            before compact states, the basis's own sentences) projected rather than encoded again."""
+            found = cache.get_many(name, keys, dtype=np.float16)
+            if basis is not None:
+                for key, full in cache.get_many(CACHE_NAME, [k for k in keys if k not in found], dtype=np.float16).items():
+                    found[key] = project(full.reshape(-1, HIDDEN), basis).astype(np.float16)
+            return found
+
         return build_token_states(
             texts,
             wanted,
-            cache_get=lambda keys: cache.get_many(cache_name(basis), keys, dtype=np.float16),
-            cache_put=lambda items: cache.put_many(cache_name(basis), items.items(), dtype=np.float16),
+            cache_get=cached,
+            cache_put=lambda items: cache.put_many(name, items.items(), dtype=np.float16),
             progress=progress,
             basis=basis,
         ), ""

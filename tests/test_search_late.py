@@ -269,6 +269,14 @@ def test_a_passage_and_its_states_come_from_one_run(encoder: TokenEncoder, tmp_p
     for row, text in ((0, TEXTS[0]), (2, TEXTS[1])):
         np.testing.assert_allclose(compact.of(row), project(encoder.encode([text], False)[0], basis), atol=2e-2)
     assert embed_jointly(embedder, texts, wanted, other, basis=basis) == 0
+    from search.late import cache_name
+    from search.vector_cache import VectorCache, text_key
+
+    reused, _ = passage_token_states(texts, wanted, data, basis=basis)  # ``data`` holds full-width states only
+    assert reused is not None
+    with VectorCache(data.cache / "vectors.sqlite") as cache:
+        assert not cache.present(cache_name(basis), [text_key(t) for t in texts])  # projected from the cache, nothing encoded
+    np.testing.assert_allclose(reused.of(2), compact.of(2), atol=2e-2)
 
 
 def _reference_texts(langs: tuple[str, ...] = ("da", "de", "en", "fr", "nl", "sv")) -> list[str]:
