@@ -22,7 +22,7 @@ import numpy as np
 from kg.store import DataDir, GraphStore
 from regiograph.errors import IndexMismatchError, QueryError
 from regiograph.settings import Settings
-from search import late, ranking
+from search import answer_types, late, ranking
 from search.facets import Filters, allowed_mask, counts, resolve
 from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
@@ -167,6 +167,7 @@ class Searcher:
         self._reports_read = False
         self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values, …
         self._lock = threading.Lock()
+        self.answer_bonus = answer_types.BONUS  # 0 turns the answer-type bonus off
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         common: set[str] = set()
         for lang in STEMMERS:
@@ -327,15 +328,42 @@ class Searcher:
             shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
+            joined += self._answer_holders(query, items, shown | {int(table.dup[i]) for i in joined})
             query_tokens = self.query_tokens(query)
             items = late.rerank(
                 items, query_tokens, index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
+                bonus=self._answer_bonus(query),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
-            items = late.rerank(items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows))
+            items = late.rerank(
+                items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows), bonus=self._answer_bonus(query)
+            )
         return items[:k]
+
+    def _answer_bonus(self, query: str) -> Callable[[list[int]], np.ndarray] | None:
+        """rows → the answer-type bonus of each (search/answer_types.py), or None when the
+        question asks for no phone number, e-mail or web address."""
+        wanted = answer_types.asked(query)
+        if not wanted or not self.answer_bonus:
+            return None
+
+        def bonus(rows: list[int]) -> np.ndarray:
+            return np.array([self.answer_bonus * bool(wanted & answer_types.held(self._passage_text(r))) for r in rows])
+
+        return bonus
+
+    def _answer_holders(self, query: str, items: list[tuple[int, float]], shown: set[int]) -> list[int]:
+        """Up to ``answer_types.JOIN`` passages below the re-ranker's head, among the first
+        ``late.HEAD_MAX`` fused results, that hold what the question asks for (a phone number, a
+        web address): they join the re-ranking, where the answer-type bonus applies."""
+        wanted = answer_types.asked(query)
+        if not wanted or not self.answer_bonus:
+            return []
+        dup = self.index.table.dup
+        out = [r for r, _ in items[: late.HEAD_MAX] if int(dup[r]) not in shown and wanted & answer_types.held(self._passage_text(r))]
+        return out[: answer_types.JOIN]
 
     def _best_by_sentence(self, qvec: np.ndarray, allowed: np.ndarray | None, shown: set[int]) -> list[int]:
         """For the re-ranker's pool: of the ``SENTENCE_JOIN`` passages (within ``allowed``) whose

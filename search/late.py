@@ -368,6 +368,7 @@ def rerank(
     sentences: Callable[[list[int]], np.ndarray] | None = None,
     sentence_weight: float = SENTENCE_WEIGHT,
     head_start: Callable[[list[int]], np.ndarray] | None = None,
+    bonus: Callable[[list[int]], np.ndarray] | None = None,
 ) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its head (:func:`head_size`) re-ordered by
     ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
@@ -391,6 +392,10 @@ def rerank(
     ``head_start``: rows → what each row's MaxSim owes to its language rather than its content
     (the query's MaxSim with reference sentences in that language, search/reference.py),
     subtracted before the z-scores.
+
+    ``bonus``: rows → standard units added to each candidate's total as they are (not
+    z-scored): the answer-type bonus for a passage that holds what the question asks for, a
+    phone number or a web address (search/answer_types.py).
     """
     if query_tokens is None or not len(query_tokens):
         states = None  # no token evidence
@@ -409,8 +414,10 @@ def rerank(
         evidence += weight * _z(sims)
     if sentences is not None and sentence_weight:
         evidence += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
+    if bonus is not None:
+        evidence += np.asarray(bonus(pool), dtype=np.float64)
     if not evidence.any():
-        return items  # no candidate has token states or sentence vectors
+        return items  # no candidate has token states, sentence vectors or a bonus
     fused = np.concatenate([_z(np.array([s for _, s in head], dtype=np.float64)), np.zeros(len(joined))])
     total = fused + evidence
     order = np.argsort(-total, kind="stable")
