@@ -29,6 +29,10 @@ BONUS = 3.0
 JOIN = 5
 
 
+#: How each type is named where the search says how it read a question.
+NAMES = {"phone": "a phone number", "email": "an e-mail address", "web": "a web address", "contact": "a contact"}
+
+
 @dataclass(frozen=True)
 class AnswerType:
     """One kind of answer: the cues that ask for it (casefolded query) and the text that holds it."""
@@ -104,3 +108,8 @@ def asked(query: str) -> frozenset[str]:
 def held(text: str) -> frozenset[str]:
     """The answer types a passage's text holds."""
     return frozenset(t.name for t in TYPES if t.holds.search(text))
+
+
+def described(types: frozenset[str]) -> list[str]:
+    """The asked types as the search page and the CLI name them, in :data:`TYPES` order."""
+    return [NAMES[t.name] for t in TYPES if t.name in types]

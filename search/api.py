@@ -99,13 +99,17 @@ class SearchHit:
 
 @dataclass
 class QueryReading:
-    """How the search read a query: the language it took it for and the entities it names
-    (the ranking expands the lexical query with their labels and adds a graph channel of the
-    passages linked to them). ``entities``: iri, label, kind ("Region", "Instrument",
-    "PracticeType", …) and ``facet``, the filter that narrows a search to it ("" when none)."""
+    """How the search read a query: the language it took it for, the entities it names (the
+    ranking expands the lexical query with their labels and adds a graph channel of the
+    passages linked to them) and what it asks for. ``entities``: iri, label, kind ("Region",
+    "Instrument", "PracticeType", …) and ``facet``, the filter that narrows a search to it
+    ("" when none)."""
 
     lang: str
     entities: list[dict[str, str]] = field(default_factory=list)
+    #: what it asks for, when it asks how to reach someone ("a phone number", "a web address";
+    #: search/answer_types.py): the passages that hold one get a bonus
+    asks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -278,7 +282,8 @@ class Searcher:
             facet = next((name for name in READING_FACETS if iri in self._facet_values(name)), "")
             kind = table.kinds.get(iri) or ("PracticeType" if facet == "practice_types" else "")
             entities.append({"iri": iri, "label": table.labels.get(iri, iri.rsplit("/", 1)[-1]), "kind": kind, "facet": facet})
-        return QueryReading(lang=self.query_language(query) if query.strip() else "", entities=entities)
+        asks = answer_types.described(answer_types.asked(query)) if self.answer_bonus else []
+        return QueryReading(lang=self.query_language(query) if query.strip() else "", entities=entities, asks=asks)
 
     def _facet_values(self, name: str) -> frozenset[str]:
         return self._lookups.get(("facet values", name), lambda: frozenset(self.index.table.facets[name].values))  # type: ignore[no-any-return]
@@ -947,7 +952,8 @@ def render_hits(hits: list[SearchHit], query: str, reading: QueryReading | None 
     console = Console(file=buffer, force_terminal=False, width=100, highlight=False)
     if reading is not None and reading.lang:
         names = [f"{e['kind'] or 'name'} {e['label']!r}" for e in reading.entities]
-        console.print(Text(f"read as {language_name(reading.lang)}" + ("; names in it: " + ", ".join(names) if names else ""), style="dim"))
+        line = f"read as {language_name(reading.lang)}" + ("; names in it: " + ", ".join(names) if names else "")
+        console.print(Text(line + ("; asks for " + " or ".join(reading.asks) if reading.asks else ""), style="dim"))
     if not hits:
         console.print(f"no passages found for {query!r}")
     for hit in hits:

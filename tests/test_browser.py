@@ -172,6 +172,18 @@ def test_a_question_in_another_language_marks_the_answering_sentence(page: objec
     shot(pg, "search-answer.png")
 
 
+def test_a_question_for_a_phone_number_says_so_and_finds_the_number(page: object, server: str) -> None:
+    """Asked in German for a phone number, the page says what it read the question to ask for,
+    and the first passage, in Danish, holds the number."""
+    pg = page
+    pg.goto(url(server, "", q="Welche Telefonnummer hat die Kommunikationsmanagerin des EIS-Projekts?"))  # type: ignore[attr-defined]
+    settle(pg)
+    pg.get_by_text("asks for a phone number").first.wait_for()  # type: ignore[attr-defined]
+    first = pg.locator(".rg-passage").first  # type: ignore[attr-defined]
+    assert "+32 488 32 62 27" in first.inner_text()
+    shot(pg, "search-phone.png")
+
+
 def test_script_in_a_document_shows_as_text(page: object, server: str) -> None:
     pg = page
     pg.goto(url(server, "", q="Hampshire script business support"))  # type: ignore[attr-defined]

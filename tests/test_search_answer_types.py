@@ -122,3 +122,19 @@ def test_a_web_address_below_the_head_joins_the_reranking(searcher: Searcher) ->
     assert joined and len(joined) <= answer_types.JOIN
     assert all("web" in held(searcher._passage_text(r)) for r in joined)
     assert searcher._answer_holders("Hvordan hjælper klynger små virksomheder med at eksportere?", items, set()) == []
+
+
+def test_the_reading_says_what_the_question_asks_for(searcher: Searcher, seed_settings: Settings) -> None:
+    """The search says what it took the question to ask for, in the reading and on the CLI's
+    first line; a question that asks for nothing says nothing of it."""
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    question = "Hvad er telefonnummeret og mailadressen på EIS-projektets kontaktperson?"
+    assert searcher.read_query(question).asks == ["a phone number", "an e-mail address", "a contact"]
+    assert searcher.read_query("Hvordan hjælper klynger små virksomheder?").asks == []
+    result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "search", question, "--k", "2"])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("read as Danish") and first.endswith("asks for a phone number or an e-mail address or a contact")

@@ -97,9 +97,10 @@ def _body() -> None:
 
 
 def _reading(reading: Any) -> None:
-    """What the search took the query for: its language, and the names in it that the ranking
+    """What the search took the query for: its language, the names in it that the ranking
     used (their passages form a channel of their own; their labels in every language join the
-    keyword search), with links to the pages of those that have one."""
+    keyword search), with links to the pages of those that have one, and what it asks for when
+    it asks how to reach someone (search/answer_types.py)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(f"Read as {language_name(reading.lang)}" + (" · names in it:" if reading.entities else ""), width="content")
         for ent in reading.entities[:NAMES_SHOWN]:
@@ -110,6 +111,8 @@ def _reading(reading: Any) -> None:
                 st.markdown(c.badge(f"{ent['label']} ({kind})", "gray"), help=ent["iri"], width="content")
         if len(reading.entities) > NAMES_SHOWN:
             st.caption(f"and {len(reading.entities) - NAMES_SHOWN} more", width="content")
+        if reading.asks:
+            st.caption("· asks for " + " or ".join(reading.asks) + ": passages that hold one rank higher", width="content")
 
 
 _KIND_NAMES = {"PracticeType": "practice type", "Instrument": "instrument"}
