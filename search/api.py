@@ -328,46 +328,43 @@ class Searcher:
                 order = np.argsort(-scores)[:depth]
                 channels["graph"] = [int(ids[j]) for j in order]
         fused = ranking.rrf(channels, WEIGHTS)
+        wanted = answer_types.asked(query) if self.answer_bonus else frozenset()
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
         if index.token_states is not None and len(items) > 1:
             shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
-            joined += self._answer_holders(query, items, shown | {int(table.dup[i]) for i in joined})
+            joined += self._answer_holders(wanted, items, shown | {int(table.dup[i]) for i in joined})
             query_tokens = self.query_tokens(query)
             items = late.rerank(
                 items, query_tokens, index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
-                bonus=self._answer_bonus(query),
+                bonus=self._answer_bonus(wanted),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
             items = late.rerank(
-                items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows), bonus=self._answer_bonus(query)
+                items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows), bonus=self._answer_bonus(wanted)
             )
         return items[:k]
 
-    def _answer_bonus(self, query: str) -> Callable[[list[int]], np.ndarray] | None:
+    def _holds(self, row: int, wanted: frozenset[str]) -> bool:
+        """Whether the passage holds one of the answer types the question asks for."""
+        return bool(wanted & answer_types.held(self._passage_text(row)))
+
+    def _answer_bonus(self, wanted: frozenset[str]) -> Callable[[list[int]], np.ndarray] | None:
         """rows → the answer-type bonus of each (search/answer_types.py), or None when the
-        question asks for no phone number, e-mail or web address."""
-        wanted = answer_types.asked(query)
-        if not wanted or not self.answer_bonus:
+        question asks for no phone number, e-mail, web address or contact."""
+        if not wanted:
             return None
+        return lambda rows: np.array([self.answer_bonus * self._holds(r, wanted) for r in rows])
 
-        def bonus(rows: list[int]) -> np.ndarray:
-            return np.array([self.answer_bonus * bool(wanted & answer_types.held(self._passage_text(r))) for r in rows])
-
-        return bonus
-
-    def _answer_holders(self, query: str, items: list[tuple[int, float]], shown: set[int]) -> list[int]:
+    def _answer_holders(self, wanted: frozenset[str], items: list[tuple[int, float]], shown: set[int]) -> list[int]:
         """Up to ``answer_types.JOIN`` passages below the re-ranker's head, among the first
         ``late.HEAD_MAX`` fused results, that hold what the question asks for (a phone number, a
         web address): they join the re-ranking, where the answer-type bonus applies."""
-        wanted = answer_types.asked(query)
-        if not wanted or not self.answer_bonus:
-            return []
         dup = self.index.table.dup
-        out = [r for r, _ in items[: late.HEAD_MAX] if int(dup[r]) not in shown and wanted & answer_types.held(self._passage_text(r))]
+        out = [r for r, _ in items[: late.HEAD_MAX] if wanted and int(dup[r]) not in shown and self._holds(r, wanted)]
         return out[: answer_types.JOIN]
 
     def _best_by_sentence(self, qvec: np.ndarray, allowed: np.ndarray | None, shown: set[int]) -> list[int]:

@@ -118,10 +118,10 @@ def test_a_web_address_below_the_head_joins_the_reranking(searcher: Searcher) ->
     question asks where to read more; a question that asks for nothing takes none."""
     question = "Var på nätet kan jag läsa mer om företaget som ordnar inspirationsresor för aktörer i turistbranschen?"
     items = searcher.rank(question, k=100)
-    joined = searcher._answer_holders(question, items, set())
+    joined = searcher._answer_holders(answer_types.asked(question), items, set())
     assert joined and len(joined) <= answer_types.JOIN
     assert all("web" in held(searcher._passage_text(r)) for r in joined)
-    assert searcher._answer_holders("Hvordan hjælper klynger små virksomheder med at eksportere?", items, set()) == []
+    assert searcher._answer_holders(answer_types.asked("Hvordan hjælper klynger små virksomheder med at eksportere?"), items, set()) == []
 
 
 def test_the_reading_says_what_the_question_asks_for(searcher: Searcher, seed_settings: Settings) -> None:
