@@ -3,6 +3,7 @@
     .venv/bin/python bench/search_eval.py                       # seeds only, temp data dir
     .venv/bin/python bench/search_eval.py --data /tmp/rg-eval   # keep the data dir (and its vector cache)
     .venv/bin/python bench/search_eval.py --distractors         # + the EU lists of operations
+    .venv/bin/python bench/search_eval.py --prose-distractors   # + their descriptions as 379 text documents (bench/prose_distractors.py)
     .venv/bin/python bench/search_eval.py --variants            # also dense-only, lexical-only, no centring
     .venv/bin/python bench/search_eval.py --queries bench/queries_heldout_dec.json   # 36 held-out questions
     .venv/bin/python bench/search_eval.py --queries bench/queries_*.json             # every set, each and then all together
@@ -194,6 +195,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="data directory to (re)use; default: a temporary one")
     parser.add_argument("--distractors", action="store_true", help="also ingest the EU lists of operations")
     parser.add_argument(
+        "--prose-distractors", action="store_true",
+        help="also ingest the lists' project descriptions written out as text documents (bench/prose_distractors.py): "
+        "~3,500 prose passages in Danish, Dutch, Swedish, English and German",
+    )
+    parser.add_argument(
         "--queries", type=Path, nargs="+", default=[REPO / "bench" / "queries_multilingual.json"],
         help="query set(s); with several, each is scored and then all questions together (the other options use the first)",
     )
@@ -232,6 +238,12 @@ def main() -> None:
     settings = load_settings(environ={}, data_dir=data)
     started = time.perf_counter()
     paths = [SEEDS] + ([OPERATIONS] if args.distractors else [])
+    if args.prose_distractors:
+        from prose_distractors import write_documents
+
+        prose = data / "prose-distractors"
+        write_documents(OPERATIONS, prose)
+        paths.append(prose)
     report = ingest(paths, settings)
     for f in report.failed:
         print(f"failed: {f.name}: {f.reason}", file=sys.stderr)
