@@ -37,14 +37,19 @@ __all__ = [
 RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
 
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks.md).
-WEIGHTS = {"dense": 1.0, "lexical": 0.05, "graph": 0.1, "reports": 1.0}
+WEIGHTS = {"dense": 1.0, "lexical": 0.02, "graph": 0.1, "reports": 1.0}
 #: Calibrate dense scores exactly over all passages up to this many (see Searcher._calibrated).
 CALIBRATE_EXACT = 200_000
 #: Report passages (not rows of lists of operations) kept in memory for the report channel above
 #: CALIBRATE_EXACT (100k: 154 MB); above it, that channel uses the ANN index with a filter.
 REPORTS_IN_MEMORY = 100_000
-#: Pseudo-count pulling a small language's score statistics towards the global ones.
+#: Pseudo-count pulling a small language's mean score towards the global one.
 CALIBRATE_SHRINK = 50.0
+#: How many times the language reference's head start (search/reference.py) is taken off a
+#: re-ranking candidate's MaxSim: sentences about nothing in particular measure the gap between
+#: languages on tokens that match no content; a question's content words match their own
+#: language's words more closely still (measured with prose distractors, docs/benchmarks.md).
+HEAD_START_WEIGHT = 2.0
 DEPTH = 100
 #: Passages whose best sentence matches the query best join the re-ranker's pool, this many
 #: (measured plateau 5–12, docs/benchmarks.md), where the sentence vectors are at most
@@ -167,6 +172,7 @@ class Searcher:
         self._texts = _LRU(4096)
         self._text_rows: dict[str, int] | None = None
         self._last_sample: tuple[bytes, np.ndarray, np.ndarray] | None = None
+        self._last_sentences: tuple[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._reports: tuple[np.ndarray, np.ndarray] | None = None
         self._reports_read = False
         self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values, …
@@ -376,14 +382,15 @@ class Searcher:
         workshop?" is answered by the last sentence of a Danish paragraph about company visits,
         outside the first 30. Its sentence alone is among the closest to the question; joined
         to the pool, it competes on its tokens (measured on all 144 questions, seeds / with
-        the operations: 0.891 / 0.884 → 0.894 / 0.895; docs/benchmarks.md). [] when the index
-        has no sentence vectors or more than ``SENTENCE_JOIN_MAX``."""
-        index = self.index
-        vectors, start = index.window_vectors, index.window_start
-        if not SENTENCE_JOIN or vectors is None or start is None or not 0 < len(vectors) <= SENTENCE_JOIN_MAX:
+        the operations: 0.891 / 0.884 → 0.894 / 0.895; docs/benchmarks.md). Sentences compete
+        less their language's mean (:meth:`_sentence_scores`): by raw cosines, a Swedish
+        question's closest sentences were Swedish project descriptions. [] when the index has
+        no sentence vectors or more than ``SENTENCE_JOIN_MAX``."""
+        scored = self._sentence_scores(qvec) if SENTENCE_JOIN else None
+        if scored is None:
             return []
-        rows, firsts = self._lookups.get(("rows with sentences",), lambda: _rows_with_sentences(start))
-        best = np.maximum.reduceat(np.asarray(vectors @ qvec, dtype=np.float64), firsts)
+        rows, raw, means = scored
+        best = raw - means[np.asarray(self.index.table.lang_idx)[rows]]
         if allowed is not None:
             best[~allowed[rows]] = -np.inf
         dup = self.index.table.dup
@@ -400,6 +407,26 @@ class Searcher:
                 if group not in shown:
                     out.append(row)
         return out
+
+    def _sentence_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(the rows that have sentence vectors, each one's best sentence cosine with the query,
+        each language's mean of those, shrunk as in :meth:`_calibrated`) for one query, kept for
+        its second use in the same ranking; None without sentence vectors or above
+        ``SENTENCE_JOIN_MAX`` of them (one product with all per query)."""
+        index = self.index
+        vectors, start = index.window_vectors, index.window_start
+        if vectors is None or start is None or not 0 < len(vectors) <= SENTENCE_JOIN_MAX:
+            return None
+        key = qvec.tobytes()
+        last = self._last_sentences
+        if last is not None and last[0] == key:
+            return last[1]
+        rows, firsts = self._lookups.get(("rows with sentences",), lambda: _rows_with_sentences(start))
+        best = np.maximum.reduceat(np.asarray(vectors @ qvec, dtype=np.float64), firsts)
+        lang_idx = np.asarray(index.table.lang_idx)
+        scored = (rows, best, language_means(best, lang_idx[rows], len(index.table.langs)))
+        self._last_sentences = (key, scored)  # one assignment: safe to read from other threads
+        return scored
 
     def query_tokens(self, query: str) -> np.ndarray:
         """The query's token states for the re-ranker (search/late.py), cached per query string."""
@@ -465,11 +492,16 @@ class Searcher:
 
         A multilingual model gives every passage in the query's language a head start (the
         measured trap: Danish questions ranked Danish distractors above the English answer).
-        Scores are z-normalised within each passage language (statistics shrunk towards the
-        global ones for languages with few passages), so passages compete on how well they
-        match the query compared with the rest of their language. Exact over all passages up
-        to ``CALIBRATE_EXACT`` (every passage a candidate); above it, statistics come from a
-        sample and candidates from a wider approximate search.
+        Each passage's score is lowered by the mean score of its language's passages (shrunk
+        towards the global mean for a language with few passages), so passages compete on how
+        much better they match the query than the rest of their language do. The head start is
+        a shift, and only the shift is taken off: dividing by each language's spread as well
+        (z-scores, until 7 Dec) lifted the best of a language whose passages are all alike, and
+        3,500 passages of Danish, Swedish and Dutch project descriptions beside the seeds then
+        filled the first ten (MRR@10 of the dense channel 0.40, the raw cosines' 0.55; mean
+        shift 0.68; docs/benchmarks.md). Exact over all passages up to ``CALIBRATE_EXACT``
+        (every passage a candidate); above it, the means come from a sample and candidates
+        from a wider approximate search.
         """
         index = self.index
         table = index.table
@@ -489,17 +521,8 @@ class Searcher:
             ids = np.asarray(ids, dtype=np.int64)
             scores = self._passage_scores(qvec, ids, np.asarray(cosines))
             sample, sample_lang = self._sample_scores(qvec)
-        mu_all, sd_all = float(sample.mean()), float(sample.std()) + 1e-6
-        # each language's mean and spread in the sample, shrunk towards the global ones
         langs = int(lang_idx.max()) + 1 if len(lang_idx) else 1
-        count = np.bincount(sample_lang, minlength=langs).astype(np.float64)
-        mean = np.bincount(sample_lang, weights=sample, minlength=langs) / np.maximum(count, 1)
-        spread = np.sqrt(np.maximum(np.bincount(sample_lang, weights=sample * sample, minlength=langs) / np.maximum(count, 1) - mean * mean, 0))
-        weight = count / (count + CALIBRATE_SHRINK)
-        mu = weight * mean + (1 - weight) * mu_all
-        sd = weight * (spread + 1e-6) + (1 - weight) * sd_all
-        ids_lang = lang_idx[ids]
-        calibrated = (scores - mu[ids_lang]) / sd[ids_lang]
+        calibrated = scores - language_means(sample, sample_lang, langs)[lang_idx[ids]]
         if allowed is not None:
             calibrated[~allowed[ids]] = -np.inf
         return ids, calibrated
@@ -520,7 +543,7 @@ class Searcher:
             # only the candidates' languages are scored; one without reference sentences gets
             # the mean of the others (no correction)
             measured = reference.token(query_tokens, {table.langs[i] for i in np.unique(present)})
-            return aligned(measured, table.langs)[present]
+            return HEAD_START_WEIGHT * aligned(measured, table.langs)[present]
 
         return head_start
 
@@ -539,17 +562,23 @@ class Searcher:
         return scores
 
     def _best_sentences(self, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Each row's best sentence cosine with the query (search/windows.py); NaN, a neutral
-        term for the re-ranker, for a row without sentence vectors (a passage of one sentence,
-        a row of a list of operations): its raw cosine is not calibrated across languages, and
-        a Danish question's raw cosines favour Danish rows (measured: the same MRR@10 on all
-        four query sets as scoring such rows by their own cosine)."""
+        """Each row's best sentence cosine with the query (search/windows.py), less the mean of
+        its language's (:meth:`_sentence_scores`; a Danish question's raw cosines favour Danish
+        sentences, as they favour Danish passages); NaN, a neutral term for the re-ranker, for a
+        row without sentence vectors (a passage of one sentence, a row of a list of operations):
+        its raw cosine is not calibrated across languages either (measured: the same MRR@10 on
+        all four query sets as scoring such rows by their own cosine)."""
         from search.windows import best_window_scores
 
         index = self.index
         if index.window_vectors is None or index.window_start is None:
             return np.full(len(rows), np.nan)
-        return best_window_scores(np.asarray(rows, dtype=np.int64), index.window_vectors, index.window_start, qvec)
+        picked = np.asarray(rows, dtype=np.int64)
+        best = best_window_scores(picked, index.window_vectors, index.window_start, qvec)
+        scored = self._sentence_scores(qvec)
+        if scored is not None:
+            best -= scored[2][np.asarray(index.table.lang_idx)[picked]]
+        return best
 
     def _sample_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The calibration sample's scores and languages for a query, kept for the query's
@@ -824,6 +853,16 @@ class Searcher:
                 rows = {r.iri: r.text for r in all_passages(self.store)}
                 self._text_rows = {t: i for i, iri in enumerate(self.index.table.iris) if (t := rows.get(iri)) is not None}
             return (self._text_rows or {}).get(text)
+
+
+def language_means(scores: np.ndarray, langs: np.ndarray, count: int, shrink: float = CALIBRATE_SHRINK) -> np.ndarray:
+    """Each of ``count`` languages' mean of ``scores`` (``langs``: each score's language index),
+    pulled towards the mean of all by ``shrink`` pseudo-scores: a language with a few passages
+    gets little of its own mean, one with none the global mean."""
+    n = np.bincount(langs, minlength=count).astype(np.float64)
+    mean = np.bincount(langs, weights=scores, minlength=count) / np.maximum(n, 1)
+    weight = n / (n + shrink)
+    return weight * mean + (1 - weight) * float(scores.mean())
 
 
 def _rows_with_sentences(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
