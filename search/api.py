@@ -369,8 +369,10 @@ class Searcher:
         """Up to ``answer_types.JOIN`` passages below the re-ranker's head, among the first
         ``late.HEAD_MAX`` fused results, that hold what the question asks for (a phone number, a
         web address): they join the re-ranking, where the answer-type bonus applies."""
+        if not wanted:
+            return []
         dup = self.index.table.dup
-        out = [r for r, _ in items[: late.HEAD_MAX] if wanted and int(dup[r]) not in shown and self._holds(r, wanted)]
+        out = [r for r, _ in items[: late.HEAD_MAX] if int(dup[r]) not in shown and self._holds(r, wanted)]
         return out[: answer_types.JOIN]
 
     def _best_by_sentence(self, qvec: np.ndarray, allowed: np.ndarray | None, shown: set[int]) -> list[int]:
@@ -574,11 +576,13 @@ class Searcher:
         if index.window_vectors is None or index.window_start is None:
             return np.full(len(rows), np.nan)
         picked = np.asarray(rows, dtype=np.int64)
-        best = best_window_scores(picked, index.window_vectors, index.window_start, qvec)
         scored = self._sentence_scores(qvec)
-        if scored is not None:
-            best -= scored[2][np.asarray(index.table.lang_idx)[picked]]
-        return best
+        if scored is None:  # more sentences than one product per query takes: these rows' own, raw
+            return best_window_scores(picked, index.window_vectors, index.window_start, qvec)
+        with_sentences, best, means = scored  # the join's product, looked up rather than taken again
+        at = np.minimum(np.searchsorted(with_sentences, picked), len(with_sentences) - 1)
+        found = with_sentences[at] == picked
+        return np.where(found, best[at] - means[np.asarray(index.table.lang_idx)[picked]], np.nan)
 
     def _sample_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The calibration sample's scores and languages for a query, kept for the query's
