@@ -345,7 +345,7 @@ class Searcher:
             items = late.rerank(
                 items, query_tokens, index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
-                bonus=self._answer_bonus(wanted),
+                bonus=self._answer_bonus(wanted), own_language=self._in_language(lang),
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
@@ -548,6 +548,13 @@ class Searcher:
             return HEAD_START_WEIGHT * aligned(measured, table.langs)[present]
 
         return head_start
+
+    def _in_language(self, lang: str) -> Callable[[list[int]], np.ndarray]:
+        """For the re-ranker: rows → whether each row's passage is in ``lang`` (the query's)."""
+        table = self.index.table
+        code = table.langs.index(lang) if lang in table.langs else -1
+        lang_idx = np.asarray(table.lang_idx)
+        return lambda rows: lang_idx[np.asarray(rows, dtype=np.int64)] == code
 
     def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
         """Dense scores of passages (``dense``: their raw cosines, when already computed), each

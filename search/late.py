@@ -11,7 +11,9 @@ words across languages better than its last layer). The final order is
 ``DEPTH`` passages (z within the query's candidates; the best sentence is the passage's
 best-matching sentence vector, search/windows.py); the query's stopwords and punctuation do not
 count in the mean, and each candidate's MaxSim is first lowered by the head start its language
-gets for this query, measured on parallel sentences (search/reference.py). Measured with ``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10
+gets for this query, measured on parallel sentences (search/reference.py); among candidates in
+several languages, those in the query's own language count their token term at
+``OWN_LANGUAGE_SHARE`` (:func:`rerank`). Measured with ``bench/search_eval.py`` (docs/benchmarks.md, Quality): MRR@10
 0.831 → 0.888 on the seeds, 0.835 → 0.905 with the 11k operations as distractors, 0.875 → 0.917
 and 0.764 → 0.875 on 12 held-out questions; weights 0.5–2 and layers 8–9 all did better than
 none. The sentence term and the token weight 2 (3 Dec; both on a plateau, token weight 1.5–3 ×
@@ -57,6 +59,9 @@ HEAD_MAX = 100
 WEIGHT = 2.0
 #: Weight of the best sentence's cosine (z-scored the same way; see :func:`rerank`).
 SENTENCE_WEIGHT = 0.5
+#: Share of the token term a candidate in the query's own language keeps when the candidates
+#: are in more than one language (see :func:`rerank`; measured, docs/benchmarks.md).
+OWN_LANGUAGE_SHARE = 0.5
 #: Content tokens kept per passage (e5's window is 510 tokens including the role prefix).
 MAX_TOKENS = 500
 #: Cache "model" name of the token states (kept apart from the passage vectors in the same cache).
@@ -369,6 +374,8 @@ def rerank(
     sentence_weight: float = SENTENCE_WEIGHT,
     head_start: Callable[[list[int]], np.ndarray] | None = None,
     bonus: Callable[[list[int]], np.ndarray] | None = None,
+    own_language: Callable[[list[int]], np.ndarray] | None = None,
+    own_language_share: float | None = None,
 ) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its head (:func:`head_size`) re-ordered by
     ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
@@ -393,6 +400,15 @@ def rerank(
     (the query's MaxSim with reference sentences in that language, search/reference.py),
     subtracted before the z-scores.
 
+    ``own_language``: rows → whether each row is in the query's language. When the candidates
+    are in more than one language, the token term of those in the query's language counts
+    ``own_language_share`` (default :data:`OWN_LANGUAGE_SHARE`) of its weight. The head start moves a language's MaxSim as a whole;
+    within the query's own language MaxSim also *spreads* wider, because a word the passage
+    shares with the question matches at ~0.9 where its translation matches at 0.4–0.6, so among
+    mixed candidates the z-scores of same-language passages reach further both ways and one
+    that shares the question's words outranks an answer in another language. Candidates all in
+    one language are z-scored among themselves and keep the full weight.
+
     ``bonus``: rows → standard units added to each candidate's total as they are (not
     z-scored): the answer-type bonus for a passage that holds what the question asks for, a
     phone number or a web address (search/answer_types.py).
@@ -411,7 +427,12 @@ def rerank(
         sims = np.array([maxsim(query, states.of(r)) for r in pool], dtype=np.float64)
         if head_start is not None:
             sims -= head_start(pool)
-        evidence += weight * _z(sims)
+        token_weight = np.full(len(pool), weight)
+        if own_language is not None:
+            own = np.asarray(own_language(pool), dtype=bool)
+            if 0 < own.sum() < len(pool):
+                token_weight[own] *= OWN_LANGUAGE_SHARE if own_language_share is None else own_language_share
+        evidence += token_weight * _z(sims)
     if sentences is not None and sentence_weight:
         evidence += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))
     if bonus is not None:

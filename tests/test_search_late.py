@@ -177,16 +177,21 @@ def test_rerank_weighs_the_best_sentence() -> None:
     assert rerank(items, query, states, weight=0.0, sentences=sentences) == items
 
 
+def _two_near_rows(second: np.ndarray) -> tuple[np.ndarray, list[tuple[int, float]], TokenStates]:
+    """A one-token query, DEPTH rows in fused order: row 0 matches it at cosine 0.6, row 1 as
+    ``second`` does, the rest not at all."""
+    query = np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    near = np.array([[0.6, 0.8, 0.0, 0.0]], dtype=np.float32)
+    far = np.array([[0.0, 0.0, 0.0, 1.0]], dtype=np.float32)
+    items = [(i, 1.0 - i / 1000) for i in range(DEPTH)]
+    return query, items, _states([near, second] + [far] * (DEPTH - 2))
+
+
 def test_rerank_takes_the_language_head_start_off_maxsim() -> None:
     """Row 1 matches the query's tokens a little better than row 0, but only by as much as its
     language's head start: with the head start taken off, the fused order stands; a larger
     lead of content still wins."""
-    query = np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
-    near = np.array([[0.6, 0.8, 0.0, 0.0]], dtype=np.float32)  # cosine 0.6
-    nearer = np.array([[0.7, 0.0, 0.71414284, 0.0]], dtype=np.float32)  # cosine 0.7
-    far = np.array([[0.0, 0.0, 0.0, 1.0]], dtype=np.float32)
-    items = [(i, 1.0 - i / 1000) for i in range(DEPTH)]
-    states = _states([near, nearer] + [far] * (DEPTH - 2))
+    query, items, states = _two_near_rows(np.array([[0.7, 0.0, 0.71414284, 0.0]], dtype=np.float32))  # cosine 0.7
     seen: list[list[int]] = []
 
     def head_start(rows: list[int]) -> np.ndarray:  # row 1 is in a language with a 0.1 lead
@@ -196,8 +201,28 @@ def test_rerank_takes_the_language_head_start_off_maxsim() -> None:
     assert rerank(items, query, states, weight=5.0)[0][0] == 1
     assert rerank(items, query, states, weight=5.0, head_start=head_start)[0][0] == 0
     assert seen == [[r for r, _ in items]]
-    strong = _states([near, np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)] + [far] * (DEPTH - 2))
+    _, _, strong = _two_near_rows(np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32))
     assert rerank(items, query, strong, weight=5.0, head_start=head_start)[0][0] == 1
+
+
+def test_rerank_weighs_own_language_matches_less_among_mixed_languages() -> None:
+    """Row 1, in the query's language, matches its tokens better (0.8 against row 0's 0.6)
+    and wins on MaxSim alone; among candidates in several languages its token term counts
+    half, and row 0, first in the fused order, stays first. With every candidate in the
+    query's language nothing is discounted."""
+    query, items, states = _two_near_rows(np.array([[0.8, 0.6, 0.0, 0.0]], dtype=np.float32))  # cosine 0.8
+    seen: list[list[int]] = []
+
+    def odd_rows_own(rows: list[int]) -> np.ndarray:
+        seen.append(list(rows))
+        return np.array([r % 2 == 1 for r in rows])
+
+    assert rerank(items, query, states)[0][0] == 1
+    assert rerank(items, query, states, own_language=odd_rows_own)[0][0] == 0
+    assert seen == [[r for r, _ in items]]
+    assert rerank(items, query, states, own_language=odd_rows_own, own_language_share=1.0)[0][0] == 1
+    all_own = rerank(items, query, states, own_language=lambda rows: np.ones(len(rows), dtype=bool))
+    assert all_own == rerank(items, query, states)
 
 
 def test_rerank_without_token_states_uses_the_sentences_alone() -> None:
