@@ -179,6 +179,7 @@ class Searcher:
         self._lock = threading.Lock()
         self.answer_bonus = answer_types.BONUS  # 0 turns the answer-type bonus off
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
+        self.own_language_share = late.OWN_LANGUAGE_SHARE  # 1 weighs own-language token matches like the others
         common: set[str] = set()
         for lang in STEMMERS:
             common |= index.lexical.analyzer.stopwords(lang)
@@ -317,7 +318,8 @@ class Searcher:
                 for token in index.lexical.analyzer.query_tokens(name, lang):
                     if token not in tokens:
                         tokens.append(token)
-        lex_ids = self._lexical(query, tokens, lang, depth, allowed)
+        in_lang = table.lang_idx == (table.langs.index(lang) if lang in table.langs else -1)
+        lex_ids = self._lexical(query, tokens, lang, in_lang, depth, allowed)
         channels: dict[str, list[int]] = {"dense": [int(i) for i in dense_ids], "lexical": [int(i) for i in lex_ids]}
         if report_ids is not None:
             channels["reports"] = [int(i) for i in report_ids]
@@ -345,7 +347,8 @@ class Searcher:
             items = late.rerank(
                 items, query_tokens, index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
-                bonus=self._answer_bonus(wanted), own_language=self._in_language(lang),
+                bonus=self._answer_bonus(wanted), own_language=lambda rows: in_lang[np.asarray(rows, dtype=np.int64)],
+                own_language_share=self.own_language_share,
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
@@ -549,13 +552,6 @@ class Searcher:
 
         return head_start
 
-    def _in_language(self, lang: str) -> Callable[[list[int]], np.ndarray]:
-        """For the re-ranker: rows → whether each row's passage is in ``lang`` (the query's)."""
-        table = self.index.table
-        code = table.langs.index(lang) if lang in table.langs else -1
-        lang_idx = np.asarray(table.lang_idx)
-        return lambda rows: lang_idx[np.asarray(rows, dtype=np.int64)] == code
-
     def _passage_scores(self, qvec: np.ndarray, ids: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
         """Dense scores of passages (``dense``: their raw cosines, when already computed), each
         mixed with its best sentence window's (search/windows.py) and lowered by its hubness
@@ -620,15 +616,14 @@ class Searcher:
                 self._sample = (rows, np.ascontiguousarray(self.index.dense.vectors[rows], dtype=np.float32))
             return self._sample  # type: ignore[no-any-return]
 
-    def _lexical(self, query: str, tokens: list[str], lang: str, depth: int, allowed: np.ndarray | None) -> np.ndarray:
-        """BM25 with every query token on passages in the query's language, and only the
-        language-neutral tokens (names, acronyms, numbers, entity labels) on the others: a
-        Danish word matching a Danish distractor says nothing about an English answer."""
+    def _lexical(
+        self, query: str, tokens: list[str], lang: str, in_lang: np.ndarray, depth: int, allowed: np.ndarray | None
+    ) -> np.ndarray:
+        """BM25 with every query token on passages in the query's language (``in_lang``: the mask of
+        them), and only the language-neutral tokens (names, acronyms, numbers, entity labels) on
+        the others: a Danish word matching a Danish distractor says nothing about an English answer."""
         index = self.index
-        table = index.table
-        same = table.lang_idx == (table.langs.index(lang) if lang in table.langs else -1)
-        if allowed is not None:
-            same = same & allowed
+        same = in_lang if allowed is None else in_lang & allowed
         other = ~same if allowed is None else (~same & allowed)
         found = re.findall(r"[^\W_]+", query)
         neutral_words = [w for i, w in enumerate(found) if w[:1].isdigit() or (w[:1].isupper() and (i > 0 or w.isupper()))]

@@ -375,7 +375,7 @@ def rerank(
     head_start: Callable[[list[int]], np.ndarray] | None = None,
     bonus: Callable[[list[int]], np.ndarray] | None = None,
     own_language: Callable[[list[int]], np.ndarray] | None = None,
-    own_language_share: float | None = None,
+    own_language_share: float = OWN_LANGUAGE_SHARE,
 ) -> list[tuple[int, float]]:
     """``items`` (row, fused score, best first) with its head (:func:`head_size`) re-ordered by
     ``z(score) + weight · z(MaxSim) + sentence_weight · z(sentences(rows))``; they keep the
@@ -402,7 +402,7 @@ def rerank(
 
     ``own_language``: rows → whether each row is in the query's language. When the candidates
     are in more than one language, the token term of those in the query's language counts
-    ``own_language_share`` (default :data:`OWN_LANGUAGE_SHARE`) of its weight. The head start moves a language's MaxSim as a whole;
+    ``own_language_share`` of its weight. The head start moves a language's MaxSim as a whole;
     within the query's own language MaxSim also *spreads* wider, because a word the passage
     shares with the question matches at ~0.9 where its translation matches at 0.4–0.6, so among
     mixed candidates the z-scores of same-language passages reach further both ways and one
@@ -431,7 +431,7 @@ def rerank(
         if own_language is not None:
             own = np.asarray(own_language(pool), dtype=bool)
             if 0 < own.sum() < len(pool):
-                token_weight[own] *= OWN_LANGUAGE_SHARE if own_language_share is None else own_language_share
+                token_weight[own] *= own_language_share
         evidence += token_weight * _z(sims)
     if sentences is not None and sentence_weight:
         evidence += sentence_weight * _z(np.asarray(sentences(pool), dtype=np.float64))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from regiograph.settings import Settings, load_settings
-from search import api, late
+from search import api
 from search.api import Searcher, load_searcher
 from search.quality import evaluate, load_questions, relevant_rows
 from tests.conftest import OPERATIONS, REPO, SEEDS
@@ -65,7 +65,7 @@ def test_danish_and_swedish_questions_hold_beside_prose_in_their_language(prose:
     # calibrated sentences and the doubled head start: 0.702 (da 0.744, sv 0.656)
     assert result["mrr@10"] >= 0.80, result
     # every candidate's token term at full weight, as before the own-language share: measured 0.797
-    monkeypatch.setattr(late, "OWN_LANGUAGE_SHARE", 1.0)
+    monkeypatch.setattr(prose, "own_language_share", 1.0)
     full_weight = _danish_and_swedish(prose)
     assert full_weight["mrr@10"] <= result["mrr@10"] - 0.02, (full_weight, result)
     # and the language reference's head start taken off once, as before session 16: measured 0.765
