@@ -12,6 +12,7 @@
     .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --per-list   # the seeds beside each list alone
     .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --languages  # + queries whose language is misread
     .venv/bin/python bench/search_eval.py --data D --practices                              # + practice search, 18 queries
+    .venv/bin/python bench/search_eval.py --data D --queries bench/queries_*.json --similar # + passages ranked by rg:similar alone
 
 Relevance is given per query by source file name + a distinctive substring of the passage
 (bench/queries_multilingual.json), mapped to the passages of the current split.
@@ -224,6 +225,10 @@ def main() -> None:
         "--languages", action="store_true",
         help="also count the queries whose language is misread: the judged questions and bench/short_queries_languages.json",
     )
+    parser.add_argument(
+        "--similar", action="store_true",
+        help="also score every passage ranked by rg:similar's score alone, with and without the languages' directions",
+    )
     parser.add_argument("--no-rerank", action="store_true", help="also score without the token-level re-ranking (search/late.py)")
     parser.add_argument("--shrinkage", type=float, default=None, help="rebuild the index with this language-centring shrinkage (negative: no centring)")
     args = parser.parse_args()
@@ -290,6 +295,16 @@ def main() -> None:
         per_list(args, data)
     if args.practices:
         print("practice search:", json.dumps(practice_quality(searcher)))
+    if args.similar:
+        from search.quality import SimilarityRanker
+
+        pooled = load_questions(args.queries)
+        relevant = relevant_rows(searcher, pooled)
+        for across in (True, False):
+            searcher.similar_across_languages = across
+            print(f"rg:similar alone ({'without' if across else 'with'} the languages' directions), {len(pooled)} questions:", end=" ")
+            evaluate(SimilarityRanker(searcher), pooled, relevant, show=True)
+        searcher.similar_across_languages = True
     if args.languages:
         short = json.loads((REPO / "bench" / "short_queries_languages.json").read_text(encoding="utf-8"))["queries"]
         checked = [(q["query"], q["lang"]) for q in load_questions(args.queries)] + [(q["query"], q["lang"]) for q in short]

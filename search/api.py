@@ -180,6 +180,7 @@ class Searcher:
         self.answer_bonus = answer_types.BONUS  # 0 turns the answer-type bonus off
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         self.own_language_share = late.OWN_LANGUAGE_SHARE  # 1 weighs own-language token matches like the others
+        self.similar_across_languages = True  # False: rg:similar is the plain cosine of the centred vectors
         common: set[str] = set()
         for lang in STEMMERS:
             common |= index.lexical.analyzer.stopwords(lang)
@@ -832,7 +833,12 @@ class Searcher:
 
     # --- rg:similar -------------------------------------------------------------------------
     def similarity(self, text: str, query: str) -> float:
-        """Cosine similarity of a text (a passage's, looked up in the index, else embedded) and a query."""
+        """Cosine similarity of a text (a passage's, looked up in the index, else embedded) and a
+        query, measured without the directions in which the index's languages differ
+        (``index.language_directions``; ``similar_across_languages`` False: the plain cosine of
+        the language-centred vectors). ``rg:similar`` has no candidate list to calibrate against as
+        :meth:`rank` does, so a Danish question's cosine with Danish text would otherwise stand
+        above its cosine with the English passage that answers it (measured, docs/benchmarks.md)."""
         qvec = self.query_vector(query)
         with self._lock:
             if self._text_rows is None:
@@ -849,6 +855,11 @@ class Searcher:
                 return center(raw, means[-1:])[0] if means is not None else raw[0]
 
             vec = self._texts.get(("vec", text), make)
+        if self.similar_across_languages:
+            from search.index import without_directions
+
+            basis = self.index.language_directions
+            vec, qvec = without_directions(vec, basis), without_directions(qvec, basis)
         return float(vec @ qvec)
 
     def _row_of_text(self, text: str) -> int | None:
@@ -901,7 +912,8 @@ def _leaf_regions(regions: list[str]) -> set[str]:
 
 
 def similar_function(searcher: Searcher) -> dict[str, Callable[..., Any]]:
-    """``rg:similar(?text, "query")`` for GraphStore.query(custom_functions=...): cosine as xsd:double."""
+    """``rg:similar(?text, "query")`` for GraphStore.query(custom_functions=...): the cosine of
+    :meth:`Searcher.similarity` as xsd:double."""
     import pyoxigraph as ox
 
     double = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")

@@ -36,8 +36,9 @@ import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,6 +250,35 @@ def center(vectors: np.ndarray, means: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return np.ascontiguousarray(out / norms, dtype=np.float32)
+
+
+def language_directions(offsets: Mapping[str, np.ndarray], tolerance: float = 1e-3) -> np.ndarray:
+    """An orthonormal basis ``(k, dim)`` of the directions in which the languages' offsets
+    (:func:`label_language_offsets`) differ from one another: the span of the offsets less their
+    mean, from their singular vectors (those below ``tolerance`` of the largest are dropped).
+    Subtracting one offset per language moves a passage as a whole; its language still shows in
+    these directions, and a cosine measured without them compares what two texts say more than
+    the language they say it in (:func:`without_directions`; measured in docs/benchmarks.md).
+    Empty with fewer than two languages."""
+    if len(offsets) < 2:
+        dim = len(next(iter(offsets.values()))) if offsets else 0
+        return np.zeros((0, dim), dtype=np.float32)
+    stacked = np.stack([np.asarray(offsets[code], dtype=np.float64) for code in sorted(offsets)])
+    stacked -= stacked.mean(axis=0)
+    _, singular, vt = np.linalg.svd(stacked, full_matrices=False)
+    keep = singular > tolerance * max(float(singular[0]), 1e-12)
+    return np.ascontiguousarray(vt[keep], dtype=np.float32)
+
+
+def without_directions(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """``vectors`` (rows, or one vector) with their components along ``basis`` (orthonormal rows)
+    removed, renormalised; unchanged when ``basis`` is empty."""
+    out = np.asarray(vectors, dtype=np.float32)
+    if not len(basis):
+        return out
+    out = out - (out @ basis.T) @ basis
+    norms = np.linalg.norm(out, axis=-1, keepdims=True)
+    return out / np.where(norms == 0, 1.0, norms)
 
 
 def build_dense(vectors: np.ndarray, params: IndexParams) -> tuple[Any, str]:
@@ -491,6 +521,12 @@ class SearchIndex:
     @property
     def params(self) -> IndexParams:
         return self.dense.params
+
+    @cached_property
+    def language_directions(self) -> np.ndarray:
+        """The directions in which the index's language offsets differ (:func:`language_directions`;
+        empty for an index without them)."""
+        return language_directions(self.lang_offsets)
 
     def center_query(self, vector: np.ndarray, lang: str) -> np.ndarray:
         """Remove the query language's mean vector (when the index was built with centring)."""

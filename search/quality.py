@@ -95,3 +95,22 @@ def _misread(searcher: Any, questions: Sequence[Question]) -> list[str]:
     """Ids of the questions whose language the searcher takes for another ([] for a ranker without detection)."""
     detect = getattr(searcher, "query_language", None)
     return [] if detect is None else [q["id"] for q in questions if detect(q["query"]) != q["lang"]]
+
+
+class SimilarityRanker:
+    """Every passage ranked by ``rg:similar``'s score alone (:meth:`Searcher.similarity`), for
+    :func:`evaluate`: how researchers' SPARQL that orders by it fares on the judged questions."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        from kg.queries import all_passages
+
+        if searcher.store is None:
+            raise ValueError("the searcher has no store to read the passages' texts from")
+        self.searcher = searcher
+        texts = {p.iri: p.text for p in all_passages(searcher.store)}
+        self.rows = [(row, texts[iri]) for row, iri in enumerate(searcher.index.table.iris) if iri in texts]
+
+    def rank(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        """The ``k`` passages of highest similarity to ``query``, best first."""
+        scored = [(row, self.searcher.similarity(text, query)) for row, text in self.rows]
+        return sorted(scored, key=lambda item: -item[1])[:k]

@@ -363,6 +363,23 @@ def test_query_language_votes_with_the_query_roles_offsets(searcher: Searcher) -
     assert searcher.index.query_lang_offsets.keys() == searcher.index.lang_offsets.keys()
 
 
+def test_language_directions_take_the_offsets_differences_out(searcher: Searcher) -> None:
+    from search.index import language_directions, without_directions
+
+    offsets = searcher.index.lang_offsets
+    basis = searcher.index.language_directions
+    assert basis.shape == (len(offsets) - 1, 384)  # ten languages' offsets span nine directions
+    assert np.allclose(basis @ basis.T, np.eye(len(basis)), atol=1e-4)
+    # a text moved by the difference between two languages' offsets reads the same without them
+    vector = searcher.query_vector("support for small firms that want to export")
+    moved = vector + 3 * (offsets["da"] - offsets["en"])
+    assert float(vector @ moved / np.linalg.norm(moved)) < 0.98
+    assert np.allclose(without_directions(vector, basis), without_directions(moved, basis), atol=1e-5)
+    assert np.isclose(np.linalg.norm(without_directions(vector, basis)), 1.0)
+    assert language_directions({"en": offsets["en"]}).shape == (0, 384)
+    assert np.array_equal(without_directions(vector, language_directions({})), vector)
+
+
 def test_inflected_concept_labels_name_their_concept(searcher: Searcher) -> None:
     # The practice-type scheme labels "visite d'étude"@fr, "studiebesøg"@da, "trade mission"@en …;
     # a query writes them inflected. Matched on stems, in the query's language, they still name
