@@ -855,12 +855,28 @@ class Searcher:
                 return center(raw, means[-1:])[0] if means is not None else raw[0]
 
             vec = self._texts.get(("vec", text), make)
-        if self.similar_across_languages:
-            from search.index import without_directions
+        basis = self.index.language_directions
+        if not self.similar_across_languages or not len(basis):
+            return float(vec @ qvec)
+        from search.index import without_directions
 
+        free = self._queries.get(("without directions", query), lambda: without_directions(qvec, basis))
+        if row is None:
+            return float(without_directions(vec, basis) @ free)
+        # ``free`` has no component along ``basis``, so vec · free = (vec without it) · free;
+        # dividing by the row's norm without it (one product over the index, once) makes it a cosine
+        return float(vec @ free) / float(self._norms_without_directions()[row])
+
+    def _norms_without_directions(self) -> np.ndarray:
+        """Each passage vector's length once the languages' directions are taken out of it."""
+
+        def make() -> np.ndarray:
+            vectors = self.index.dense.vectors
             basis = self.index.language_directions
-            vec, qvec = without_directions(vec, basis), without_directions(qvec, basis)
-        return float(vec @ qvec)
+            along = np.concatenate([np.asarray(vectors[i : i + 65_536]) @ basis.T for i in range(0, len(vectors), 65_536)])
+            return np.sqrt(np.maximum(1.0 - (along**2).sum(axis=1), 1e-12)).astype(np.float32)
+
+        return self._lookups.get(("norms without directions",), make)  # type: ignore[no-any-return]
 
     def _row_of_text(self, text: str) -> int | None:
         with self._lock:
