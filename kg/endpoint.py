@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from kg.query_worker import GRAPH_TYPES, SELECT_TYPES, QueryAnswer, QueryJob, WorkerPool
+from kg.sparql_text import SIMILAR
 from kg.store import DataDir
 from regiograph.errors import QueryError, StoreError
 from regiograph.settings import Settings
@@ -307,6 +308,7 @@ def create_app(settings: Settings, workers: int = DEFAULT_WORKERS) -> Starlette:
             store=str(path), query=query, row_limit=settings.row_limit, timeout_s=settings.query_timeout_s,
             select_format=select_fmt, graph_format=graph_fmt,
             default_graphs=tuple(values.get("default-graph-uri", [])), named_graphs=tuple(values.get("named-graph-uri", [])),
+            data_dir=str(settings.data_dir),
         )
         answer = await anyio.to_thread.run_sync(endpoint.pool.run, job)
         return _answer_response(answer)
@@ -327,6 +329,7 @@ def create_app(settings: Settings, workers: int = DEFAULT_WORKERS) -> Starlette:
         g.add((service, sd.endpoint, service))
         g.add((service, sd.supportedLanguage, sd.SPARQL11Query))
         g.add((service, sd.feature, sd.UnionDefaultGraph))
+        g.add((service, sd.extensionFunction, URIRef(SIMILAR)))  # rg:similar(?text, "query"), with the search index
         for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                      "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
             g.add((service, sd.resultFormat, formats[name]))

@@ -22,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES
+from kg.sparql_text import calls_similar
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -61,6 +62,7 @@ class QueryJob:
     graph_format: str | None  # a key of GRAPH_TYPES, or None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    data_dir: str = ""  # the data directory whose search index serves rg:similar ("": none)
 
 
 @dataclass
@@ -186,6 +188,11 @@ def run_job(store: ox.Store, job: QueryJob) -> QueryAnswer:
         kwargs["use_default_graph_as_union"] = True
     if job.named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    if calls_similar(job.query):
+        functions = _functions(job)
+        if isinstance(functions, QueryAnswer):
+            return functions
+        kwargs["custom_functions"] = functions
     try:
         result = store.query(job.query, **kwargs)
         if isinstance(result, ox.QueryBoolean):
@@ -228,6 +235,23 @@ def run_job(store: ox.Store, job: QueryJob) -> QueryAnswer:
         return error_answer(400, f"invalid SPARQL query: {message}", **headers)
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
         return error_answer(400, f"query failed: {exc}")
+
+
+def _functions(job: QueryJob) -> dict[ox.NamedNode, Any] | QueryAnswer:
+    """``rg:similar`` for a query that calls it, over ``job.data_dir``'s search index (loaded once
+    per worker); an error answer when there is none. Oxigraph leaves a function's value unbound
+    when the function fails, so a missing index is reported before the query runs."""
+    if not job.data_dir:
+        return error_answer(400, "rg:similar is not available here: this store has no search index beside it")
+    from regiograph.errors import RegiographError
+    from regiograph.settings import load_settings
+    from search.api import sparql_functions  # the search layer, for the queries that call it only
+
+    try:
+        functions = sparql_functions(load_settings(data_dir=job.data_dir))
+    except RegiographError as exc:
+        return error_answer(400, f"rg:similar needs the search index: {exc}")
+    return {ox.NamedNode(iri): function for iri, function in functions.items()}
 
 
 def timeout_answer(timeout_s: float) -> QueryAnswer:

@@ -187,8 +187,10 @@ def sparql(
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Row cap (default: the row_limit setting).")] = None,
 ) -> None:
-    """Run a read-only SPARQL query (contract prefixes are predeclared)."""
+    """Run a read-only SPARQL query (contract prefixes are predeclared; rg:similar(?text, "query")
+    scores semantic similarity with the search index)."""
     from kg.examples import example_queries
+    from kg.sparql_text import calls_similar
 
     if list_examples:
         for ex in example_queries():
@@ -207,7 +209,12 @@ def sparql(
         else:
             text = query
         s = settings()
-        result = _reader().query(text, row_limit=limit or s.row_limit, timeout_s=s.query_timeout_s, user_query=True)
+        functions = None
+        if calls_similar(text):
+            from search.api import sparql_functions
+
+            functions = sparql_functions(s)
+        result = _reader().query(text, row_limit=limit or s.row_limit, timeout_s=s.query_timeout_s, user_query=True, custom_functions=functions)
     except RegiographError as exc:
         fail(exc)
         return

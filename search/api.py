@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from kg.sparql_text import SIMILAR
 from kg.store import DataDir, GraphStore
 from regiograph.errors import IndexMismatchError, QueryError
 from regiograph.settings import Settings
@@ -32,9 +33,10 @@ from search.reference import aligned
 __all__ = [
     "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "render_practices", "search",
     "similar_function",
+    "sparql_functions",
 ]
 
-RG_SIMILAR = "https://w3id.org/regiograph/ontology#similar"
+RG_SIMILAR = SIMILAR
 
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks.md).
 WEIGHTS = {"dense": 1.0, "lexical": 0.02, "graph": 0.1, "reports": 1.0}
@@ -940,6 +942,14 @@ def similar_function(searcher: Searcher) -> dict[str, Callable[..., Any]]:
         return ox.Literal(repr(round(searcher.similarity(text.value, query.value), 6)), datatype=double)
 
     return {RG_SIMILAR: similar}
+
+
+def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
+    """The custom SPARQL functions a query that calls them (``kg.sparql_text.calls_similar``)
+    gets in the CLI, the endpoint and the explorer: ``rg:similar`` over the data directory's
+    current index (the searcher loaded once per process). :class:`StoreError` before the first
+    ingest, :class:`IndexMismatchError` for a generation without a search index."""
+    return similar_function(load_searcher(settings))
 
 
 # --- loading -------------------------------------------------------------------------------------

@@ -277,6 +277,23 @@ def test_run_an_example_sparql_query(page: object, server: str) -> None:
     shot(pg, "sparql.png")
 
 
+def test_a_sparql_query_ranks_passages_with_rg_similar(page: object, server: str) -> None:
+    pg = page
+    query = (
+        "SELECT ?source ?score ?t WHERE {\n  ?p a rg:Passage ; rg:text ?t ; dcterms:isPartOf ?d . ?d dcterms:source ?source .\n"
+        '  BIND(rg:similar(?t, "Hvordan hjælper klynger SMV\'er med at komme ind på nye markeder?") AS ?score)\n'
+        "} ORDER BY DESC(?score) LIMIT 5"
+    )
+    pg.goto(url(server, "sparql", query=query))  # type: ignore[attr-defined]
+    settle(pg)
+    pg.get_by_role("button", name="Run query").click()  # type: ignore[attr-defined]
+    pg.wait_for_selector('[data-testid="stDataFrame"]')  # type: ignore[attr-defined]
+    settle(pg)
+    body = pg.inner_text("body")  # type: ignore[attr-defined]
+    assert "5 rows" in body and "query failed" not in body and "search index" not in body, body[:2000]
+    shot(pg, "sparql-similar.png")
+
+
 def test_add_documents_page(page: object, server: str) -> None:
     pg = page
     pg.goto(url(server, "add-documents"))  # type: ignore[attr-defined]

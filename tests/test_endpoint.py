@@ -113,6 +113,7 @@ def test_service_description_and_void(client: TestClient) -> None:
     assert sd.status_code == 200
     g = Graph().parse(data=sd.text, format="turtle")
     assert (None, None, None) in g and "UnionDefaultGraph" in sd.text and "SPARQL11Query" in sd.text
+    assert "https://w3id.org/regiograph/ontology#similar" in sd.text  # sd:extensionFunction
     for path in ("/void", "/.well-known/void"):
         v = client.get(path)
         assert v.status_code == 200 and v.headers["content-type"].startswith("text/turtle")
@@ -191,6 +192,40 @@ def test_words_inside_strings_variables_and_names_are_not_refused() -> None:
     refuse_unsafe('SELECT ?service ?load ?add WHERE { ?service rg:text ?t FILTER(CONTAINS(?t, "business support service; insert")) } # DELETE')
     with pytest.raises(QueryError):
         refuse_unsafe("PREFIX x: <http://x/> SELECT * WHERE { SERVICE x:s { ?a ?b ?c } }")
+
+
+def test_calls_similar_reads_names_not_strings() -> None:
+    from kg.sparql_text import calls_similar
+
+    assert calls_similar('SELECT ?s WHERE { ?p rg:text ?t BIND(rg:similar(?t, "export support") AS ?s) }')
+    assert calls_similar('PREFIX o: <https://w3id.org/regiograph/ontology#> SELECT * { BIND(o:similar (?t, "q") AS ?s) }')
+    assert calls_similar('SELECT * { BIND(<https://w3id.org/regiograph/ontology#similar>(?t, "q") AS ?s) }')
+    assert not calls_similar('SELECT * WHERE { ?p rg:text ?t FILTER(CONTAINS(?t, "rg:similar(x)")) } # rg:similar(?t)')
+    assert not calls_similar("PREFIX ex: <http://example.org/> SELECT * { BIND(ex:similar(?a) AS ?b) }")
+
+
+def test_rg_similar_without_a_search_index_says_so(client: TestClient) -> None:
+    # the seed graph of these tests was ingested without its search index
+    r = client.get("/sparql", params={"query": 'SELECT ?s WHERE { BIND(rg:similar("a text", "a query") AS ?s) }'})
+    assert r.status_code == 400 and "search index" in r.text and "reindex" in r.text, r.text
+
+
+def test_rg_similar_in_the_endpoint_scores_with_the_search_index(seed_settings: Settings) -> None:
+    from search.api import load_searcher
+
+    query = """SELECT ?p ?t ?score WHERE {
+                 ?p a rg:Passage ; rg:text ?t ; dcterms:isPartOf ?d . ?d dcterms:source "004_ad09d771a50011a4.txt" .
+                 BIND(rg:similar(?t, "Hvordan fik virksomhederne nye kunder i udlandet?") AS ?score)
+               } ORDER BY DESC(?score) LIMIT 5"""
+    with TestClient(create_app(seed_settings), client=("127.0.0.1", 50001)) as c:
+        doc = select(c, query)
+    rows = doc["results"]["bindings"]
+    scores = [float(b["score"]["value"]) for b in rows]
+    assert len(scores) == 5 and scores == sorted(scores, reverse=True) and -1 <= scores[-1] <= scores[0] <= 1
+    # the worker's scores are the searcher's own (Searcher.similarity, the same index)
+    searcher = load_searcher(seed_settings)
+    for b, score in zip(rows, scores, strict=True):
+        assert abs(searcher.similarity(b["t"]["value"], "Hvordan fik virksomhederne nye kunder i udlandet?") - score) < 1e-5
 
 
 def test_syntax_error_gives_400_with_position(client: TestClient) -> None:

@@ -284,6 +284,20 @@ def test_rg_similar_in_sparql(searcher: Searcher, seed_settings: Settings) -> No
     assert len(scores) == 3 and scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
 
 
+def test_cli_sparql_calls_rg_similar(searcher: Searcher, seed_settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from regiograph.cli import app
+
+    query = """SELECT ?p ?score WHERE { ?p a rg:Passage ; rg:text ?t ; dcterms:isPartOf ?d . ?d dcterms:source "001_7db98c1f235aae13.txt" .
+               BIND(rg:similar(?t, "Which companies shared their export experience?") AS ?score) } ORDER BY DESC(?score) LIMIT 3"""
+    result = CliRunner().invoke(app, ["--data", str(seed_settings.data_dir), "sparql", query, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    scores = [float(r["score"]) for r in rows]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True) and all(-1 <= x <= 1 for x in scores)
+
+
 def test_bm25_read_back_without_bm25s_scores_like_bm25s(searcher: Searcher) -> None:
     import bm25s
 

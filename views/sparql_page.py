@@ -64,7 +64,9 @@ def run_query(query: str, row_limit: int, timeout_s: float) -> Answer:
     if number is None:
         return Answer(error="there is no data yet: add documents first")
     store_path = c.data_dir().generation_dir(number) / "store"
-    job = QueryJob(str(store_path), query, row_limit, timeout_s, select_format="json", graph_format="turtle")
+    job = QueryJob(
+        str(store_path), query, row_limit, timeout_s, select_format="json", graph_format="turtle", data_dir=str(c.data_dir().root)
+    )
     answer = _pool().run(job)
     if answer.status != 200:
         message = answer.body.decode("utf-8", "replace").strip()
