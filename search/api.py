@@ -65,6 +65,15 @@ LANG_TEMPERATURE = 50.0
 #: Kinds of entity whose labels are matched in a query after stemming (None: a SKOS concept of a
 #: scheme, such as a practice type, has no kind of its own).
 CONCEPT_KINDS = frozenset({None, "Instrument"})
+#: A practice type the query names (its label, on stems, in any language of the scheme) that none of
+#: the first CONCEPT_ABSENT_FROM fused results is linked to: CONCEPT_JOIN of its passages (the
+#: closest to the query by the dense score) join the re-ranker's pool, and every candidate linked
+#: to it gets CONCEPT_BONUS standard units (measured, docs/benchmarks.md, session 19). A type
+#: already among the first results adds nothing: "key performance indicators cluster
+#: internationalisation" names a type as the context of what it asks.
+CONCEPT_BONUS = 3.0
+CONCEPT_JOIN = 3
+CONCEPT_ABSENT_FROM = 3
 #: Filters a named entity can become, in the order they are looked for (a region is also a value of
 #: "entities", which is no filter).
 READING_FACETS = ("practice_types", "instruments", "regions", "projects")
@@ -180,6 +189,7 @@ class Searcher:
         self._lookups = _LRU(64)  # per index, not per query: stemmed concept labels per language, facet values, …
         self._lock = threading.Lock()
         self.answer_bonus = answer_types.BONUS  # 0 turns the answer-type bonus off
+        self.concept_bonus = CONCEPT_BONUS  # 0 turns the named practice type's bonus and join off
         self.token_weight = late.WEIGHT  # 0 turns the token-level re-ranking off (bench/search_eval.py --no-rerank)
         self.own_language_share = late.OWN_LANGUAGE_SHARE  # 1 weighs own-language token matches like the others
         self.similar_across_languages = True  # False: rg:similar is the plain cosine of the centred vectors
@@ -341,22 +351,25 @@ class Searcher:
         fused = ranking.rrf(channels, WEIGHTS)
         wanted = answer_types.asked(query) if self.answer_bonus else frozenset()
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
+        missing = self._missing_practice_types(matched, items)
+        bonus = _summed(self._answer_bonus(wanted), self._concept_bonus(missing))
         if index.token_states is not None and len(items) > 1:
             shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
             joined += self._answer_holders(wanted, items, shown | {int(table.dup[i]) for i in joined})
+            joined += self._concept_holders(missing, qvec, allowed, shown | {int(table.dup[i]) for i in joined})
             query_tokens = self.query_tokens(query)
             items = late.rerank(
                 items, query_tokens, index.token_states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
-                bonus=self._answer_bonus(wanted), own_language=lambda rows: in_lang[np.asarray(rows, dtype=np.int64)],
+                bonus=bonus, own_language=lambda rows: in_lang[np.asarray(rows, dtype=np.int64)],
                 own_language_share=self.own_language_share,
             )
         elif index.window_vectors is not None and len(items) > 1 and self.token_weight:
             # no token states (prose over the rerank_tokens_max setting): the sentence term alone
             items = late.rerank(
-                items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows), bonus=self._answer_bonus(wanted)
+                items, None, None, sentences=lambda rows: self._best_sentences(qvec, rows), bonus=bonus
             )
         return items[:k]
 
@@ -370,6 +383,55 @@ class Searcher:
         if not wanted:
             return None
         return lambda rows: np.array([self.answer_bonus * self._holds(r, wanted) for r in rows])
+
+    def _missing_practice_types(self, matched: dict[str, float], items: list[tuple[int, float]]) -> np.ndarray | None:
+        """Passages linked to the practice types the query names that none of the first
+        ``CONCEPT_ABSENT_FROM`` fused results is linked to, as a mask over the rows; None when
+        there is no such type (or the concept bonus is off).
+
+        "study visits for SME internationalisation" names the study-visit practice type; the
+        workshop report's passages on *the study* and on SME internationalisation fill the fused
+        list and win the re-ranking on their tokens (three of the four words), and none of the
+        booklet's study-visit passages reaches the first 20. A type that the first results
+        already evidence is context, not the subject, and is left alone."""
+        if not self.concept_bonus:
+            return None
+        facet = self.index.table.facets["practice_types"]
+        n = len(self.index.table)
+        types = [iri for iri in matched if iri in self._facet_values("practice_types")]
+        head = np.asarray([r for r, _ in items[:CONCEPT_ABSENT_FROM]], dtype=np.int64)
+        missing = [iri for iri in types if not facet.mask([iri], n)[head].any()]
+        if not missing:
+            return None
+        return np.asarray(facet.mask(missing, n), dtype=bool)
+
+    def _concept_bonus(self, linked: np.ndarray | None) -> Callable[[list[int]], np.ndarray] | None:
+        """rows → ``concept_bonus`` for each row linked to a missing named practice type."""
+        if linked is None:
+            return None
+        return lambda rows: self.concept_bonus * linked[np.asarray(rows, dtype=np.int64)].astype(np.float64)
+
+    def _concept_holders(self, linked: np.ndarray | None, qvec: np.ndarray, allowed: np.ndarray | None, shown: set[int]) -> list[int]:
+        """For the re-ranker's pool: the ``CONCEPT_JOIN`` passages (within ``allowed``) linked to
+        a missing named practice type that lie closest to the query, groups not in ``shown``."""
+        if linked is None:
+            return []
+        if allowed is not None:
+            linked = linked & allowed
+        ids = np.flatnonzero(linked)
+        if not len(ids):
+            return []
+        dup = self.index.table.dup
+        ids = np.asarray([i for i in ids if int(dup[i]) not in shown], dtype=np.int64)
+        if not len(ids):
+            return []
+        scores = self.index.dense.scores_of(qvec, ids)
+        out: dict[int, int] = {}  # group → its closest row
+        for j in np.argsort(-scores, kind="stable"):
+            out.setdefault(int(dup[int(ids[j])]), int(ids[j]))
+            if len(out) == CONCEPT_JOIN:
+                break
+        return list(out.values())
 
     def _answer_holders(self, wanted: frozenset[str], items: list[tuple[int, float]], shown: set[int]) -> list[int]:
         """Up to ``answer_types.JOIN`` passages below the re-ranker's head, among the first
@@ -905,6 +967,16 @@ def _rows_with_sentences(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.asarray(start, dtype=np.int64)
     rows = np.flatnonzero(np.diff(starts) > 0)
     return rows, starts[rows]
+
+
+def _summed(*bonuses: Callable[[list[int]], np.ndarray] | None) -> Callable[[list[int]], np.ndarray] | None:
+    """rows → the sum of the given bonuses for each row; None when none is given."""
+    given = [b for b in bonuses if b is not None]
+    if not given:
+        return None
+    if len(given) == 1:
+        return given[0]
+    return lambda rows: np.sum([np.asarray(b(rows), dtype=np.float64) for b in given], axis=0)
 
 
 def _check_k(k: int) -> None:

@@ -143,6 +143,9 @@ def test_search_open_result_and_context(page: object, server: str) -> None:
     pg.wait_for_selector("mark")  # type: ignore[attr-defined]
     pg.wait_for_selector(".rg-answer")  # type: ignore[attr-defined]  # each passage's sentence closest to the query
     assert pg.locator(".rg-passage").count() >= 1  # type: ignore[attr-defined]
+    # the practice type the query names is among the results, not only "the study" of the report
+    shown = " ".join(" ".join(pg.locator(".rg-passage").all_inner_texts()).casefold().split())  # type: ignore[attr-defined]
+    assert "study visit" in shown
     pg.wait_for_selector('[data-testid="stMultiSelect"] input')  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stPageLink"] a')  # type: ignore[attr-defined]
     pg.wait_for_selector('[data-testid="stDownloadButton"] button')  # type: ignore[attr-defined]

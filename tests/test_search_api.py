@@ -11,7 +11,8 @@ import pytest
 
 from regiograph.errors import IndexMismatchError, QueryError
 from regiograph.settings import Settings
-from search.api import Filters, Searcher, load_searcher, render_hits, similar_function
+from search import api as search_api
+from search.api import Filters, Searcher, SearchHit, load_searcher, render_hits, similar_function
 
 DANISH_SEED = "001_7db98c1f235aae13.txt"
 BSR_SEED = "004_ad09d771a50011a4.txt"
@@ -414,6 +415,38 @@ def test_a_named_concept_brings_the_passages_that_evidence_it(searcher: Searcher
     # channel alone ranks every such passage below its 50th: the model does not pair the phrases.
     hits = searcher.search("salons professionnels internationaux", k=5)
     assert any("trade fair" in " ".join(h.text.casefold().split()) for h in hits)
+
+
+def test_a_named_practice_type_missing_from_the_first_results_joins_them(searcher: Searcher) -> None:
+    """"study visits for SME internationalisation" names the study-visit practice type, but the
+    workshop report's passages on *the study* and on SME internationalisation fill the first 10;
+    the booklet's study-visit passages join the re-ranking and get the concept bonus."""
+    query = "study visits for SME internationalisation"
+
+    def study_visits(hits: list[SearchHit]) -> list[int]:
+        return [h.rank for h in hits if "study visit" in " ".join(h.text.casefold().split())]
+
+    with_bonus = study_visits(searcher.search(query, k=10))
+    searcher.concept_bonus = 0.0
+    try:
+        without = study_visits(searcher.search(query, k=10))
+    finally:
+        searcher.concept_bonus = search_api.CONCEPT_BONUS
+    assert without == []
+    assert with_bonus and with_bonus[0] <= 5
+
+
+def test_a_named_practice_type_already_among_the_first_results_changes_nothing(searcher: Searcher) -> None:
+    # the query names cluster internationalisation as the context of what it asks for (the
+    # booklet's key performance indicators); passages linked to it are among the first three
+    query = "key performance indicators cluster internationalisation"
+    assert "https://w3id.org/regiograph/id/practice-type/cluster-internationalisation" in searcher.named_entities(query)
+    ranked = searcher.rank(query, k=10)
+    searcher.concept_bonus = 0.0
+    try:
+        assert searcher.rank(query, k=10) == ranked
+    finally:
+        searcher.concept_bonus = search_api.CONCEPT_BONUS
 
 
 def test_read_query_says_language_and_names(searcher: Searcher) -> None:
