@@ -38,4 +38,4 @@ def calls_similar(query: str) -> bool:
 
 def masked_strings(query: str) -> str:
     """The query with its strings and comments blanked out (IRIs and names kept), same length."""
-    return re.sub(_OPAQUE, lambda m: m.group(0) if m.group(0)[:1] not in "\"'#" else " " * len(m.group(0)), query)
+    return _OPAQUE.sub(lambda m: m.group(0) if m.group(0)[:1] not in "\"'#" else " " * len(m.group(0)), query)

@@ -36,8 +36,6 @@ __all__ = [
     "sparql_functions",
 ]
 
-RG_SIMILAR = SIMILAR
-
 #: Channel weights and depths (measured with bench/search_eval.py, see docs/benchmarks.md).
 WEIGHTS = {"dense": 1.0, "lexical": 0.02, "graph": 0.1, "reports": 1.0}
 #: Calibrate dense scores exactly over all passages up to this many (see Searcher._calibrated).
@@ -398,12 +396,10 @@ class Searcher:
             return None
         facet = self.index.table.facets["practice_types"]
         n = len(self.index.table)
-        types = [iri for iri in matched if iri in self._facet_values("practice_types")]
         head = np.asarray([r for r, _ in items[:CONCEPT_ABSENT_FROM]], dtype=np.int64)
-        missing = [iri for iri in types if not facet.mask([iri], n)[head].any()]
-        if not missing:
-            return None
-        return np.asarray(facet.mask(missing, n), dtype=bool)
+        masks = [facet.mask([iri], n) for iri in matched if iri in self._facet_values("practice_types")]
+        missing = [mask for mask in masks if not mask[head].any()]
+        return np.logical_or.reduce(missing) if missing else None
 
     def _concept_bonus(self, linked: np.ndarray | None) -> Callable[[list[int]], np.ndarray] | None:
         """rows → ``concept_bonus`` for each row linked to a missing named practice type."""
@@ -422,7 +418,7 @@ class Searcher:
         if not len(ids):
             return []
         dup = self.index.table.dup
-        ids = np.asarray([i for i in ids if int(dup[i]) not in shown], dtype=np.int64)
+        ids = ids[~np.isin(dup[ids], list(shown))]
         if not len(ids):
             return []
         scores = self.index.dense.scores_of(qvec, ids)
@@ -1013,7 +1009,7 @@ def similar_function(searcher: Searcher) -> dict[str, Callable[..., Any]]:
             return None
         return ox.Literal(repr(round(searcher.similarity(text.value, query.value), 6)), datatype=double)
 
-    return {RG_SIMILAR: similar}
+    return {SIMILAR: similar}
 
 
 def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
