@@ -147,6 +147,9 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     reranking = (
         f"token re-ranking on ({index['token_states']:,} tokens)" if index["token_reranking"]
+        else f"token re-ranking on demand: over the budget of {index['token_states_max']:,} tokens (REGIOGRAPH_RERANK_TOKENS), "
+        "each search computes its candidates' states (REGIOGRAPH_RERANK_ON_DEMAND)"
+        if index["token_states_on_demand"] and settings().rerank_on_demand
         else f"token re-ranking off: over the budget of {index['token_states_max']:,} tokens (REGIOGRAPH_RERANK_TOKENS)"
         if index["note"] else "token re-ranking off (no prose passages)"
     )

@@ -52,9 +52,16 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
         10_000_000,
         "REGIOGRAPH_RERANK_TOKENS",
         "Most passage tokens whose states the search index keeps for token-level re-ranking (132 bytes "
-        "each in the index, 256 in the cache; ~130 per passage); a corpus over it is re-ranked by its best sentences alone.",
+        "each in the index, 256 in the cache; ~130 per passage); over it the index keeps none (see REGIOGRAPH_RERANK_ON_DEMAND).",
         0,
         1_000_000_000,
+    ),
+    SettingSpec(
+        "rerank_on_demand",
+        True,
+        "REGIOGRAPH_RERANK_ON_DEMAND",
+        "Over REGIOGRAPH_RERANK_TOKENS, compute the token states of each search's candidates as it runs "
+        "(1–2 s a search on 2 cores for passages not seen yet); off: re-rank by best sentences alone.",
     ),
 )
 
@@ -76,6 +83,7 @@ class Settings:
     port: int = 7878
     lock_timeout_s: float = 600.0
     rerank_tokens_max: int = 10_000_000
+    rerank_on_demand: bool = True
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given (non-None) values validated and applied."""

@@ -170,13 +170,20 @@ class _LRU:
 class Searcher:
     """Search over one generation's index (and its store, for passage texts)."""
 
-    def __init__(self, index: SearchIndex, embedder: Any, store: GraphStore | None = None) -> None:
+    def __init__(self, index: SearchIndex, embedder: Any, store: GraphStore | None = None, on_demand: bool = True) -> None:
+        """``on_demand``: for an index over its token budget (no stored token states, a basis
+        kept), compute the re-ranker's token states of each search's candidates as it runs
+        (late.OnDemandTokenStates; 1–2 s a search on 2 cores for passages not seen yet); False
+        re-ranks such an index by best sentences alone."""
         from search.embedders import check_same_model
 
         check_same_model(index.meta["model"], embedder)
         self.index = index
         self.embedder = embedder
         self.store = store
+        self.token_states: late.TokenStates | late.OnDemandTokenStates | None = index.token_states
+        if self.token_states is None and on_demand and index.token_basis is not None and store is not None:
+            self.token_states = late.OnDemandTokenStates(self._passage_text, ~np.asarray(index.table.operation, dtype=bool), index.token_basis)
         self._queries = _LRU()
         self._texts = _LRU(4096)
         self._text_rows: dict[str, int] | None = None
@@ -251,7 +258,7 @@ class Searcher:
     def warm(self) -> None:
         """Load the query-side models (embedder, query language detector) ahead of a first search."""
         self.query_vector("regional support for small businesses")
-        if self.index.token_states is not None:
+        if self.token_states is not None:
             self.query_tokens("regional support for small businesses")
 
     def named_entities(self, query: str) -> dict[str, float]:
@@ -351,15 +358,16 @@ class Searcher:
         items = ranking.dedup(ranking.ranked(fused), lambda i: int(table.dup[i]))
         missing = self._missing_practice_types(matched, items)
         bonus = _summed(self._answer_bonus(wanted), self._concept_bonus(missing))
-        if index.token_states is not None and len(items) > 1:
-            shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, index.token_states)]}
+        states = self.token_states
+        if states is not None and len(items) > 1:
+            shown = {int(table.dup[i]) for i, _ in items[: late.head_size(items, states)]}
             best_lexical = [int(i) for i in lex_ids[:1] if int(table.dup[int(i)]) not in shown]
             joined = best_lexical + self._best_by_sentence(qvec, allowed, shown | {int(table.dup[i]) for i in best_lexical})
             joined += self._answer_holders(wanted, items, shown | {int(table.dup[i]) for i in joined})
             joined += self._concept_holders(missing, qvec, allowed, shown | {int(table.dup[i]) for i in joined})
             query_tokens = self.query_tokens(query)
             items = late.rerank(
-                items, query_tokens, index.token_states, self.token_weight, extra=joined,
+                items, query_tokens, states, self.token_weight, extra=joined,
                 sentences=lambda rows: self._best_sentences(qvec, rows), head_start=self._token_head_start(query_tokens),
                 bonus=bonus, own_language=lambda rows: in_lang[np.asarray(rows, dtype=np.int64)],
                 own_language_share=self.own_language_share,
@@ -1022,9 +1030,9 @@ def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
 
 # --- loading -------------------------------------------------------------------------------------
 
-_searchers: dict[tuple[str, int, str], Searcher] = {}
+_searchers: dict[tuple[str, int, str, bool], Searcher] = {}
 _searchers_lock = threading.Lock()
-_loading: dict[tuple[str, int, str], threading.Lock] = {}
+_loading: dict[tuple[str, int, str, bool], threading.Lock] = {}
 
 
 def load_searcher(settings: Settings) -> Searcher:
@@ -1039,7 +1047,7 @@ def load_searcher(settings: Settings) -> Searcher:
         from regiograph.errors import StoreError
 
         raise StoreError(f"no data in {settings.data_dir} yet: run `regiograph ingest PATH` first")
-    key = (str(settings.data_dir.resolve()), generation, settings.embedder)
+    key = (str(settings.data_dir.resolve()), generation, settings.embedder, settings.rerank_on_demand)
     with _searchers_lock:
         if key in _searchers:
             return _searchers[key]
@@ -1064,7 +1072,7 @@ def _load(settings: Settings, data: DataDir, generation: int) -> Searcher:
         raise IndexMismatchError(f"generation {generation} in {settings.data_dir} has no search index; run `regiograph reindex`")
     embedder = make_embedder(settings.embedder)
     index = load_index(folder, model=embedder.name, generation=generation)
-    return Searcher(index, embedder, data.open_reader(generation))
+    return Searcher(index, embedder, data.open_reader(generation), on_demand=settings.rerank_on_demand)
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:

@@ -24,6 +24,8 @@ Layout::
     practices.*     rg:Practice texts and vectors (practice search)
     tokens.npy      prose passages' token states for the re-ranker (search/late.py): int8, projected
                     onto token_basis.npy, times token_scale.npy; where each begins: token_start.npy
+                    (a corpus over the token budget keeps token_basis.npy alone: searches compute
+                    their candidates' states, search/late.py OnDemandTokenStates)
     reference*      the language reference: the token states of parallel sentences in the index's
                     languages, in the same space, for the re-ranker (search/reference.py)
 """
@@ -517,6 +519,7 @@ class SearchIndex:
     hubness: np.ndarray | None = None  # r(p) of each passage (search/hubness.py); None in older indexes
     token_states: TokenStates | None = None  # prose passages' token states (search/late.py); None in older indexes
     reference: LanguageReference | None = None  # the language reference (search/reference.py); None in older indexes
+    token_basis: np.ndarray | None = None  # over the token budget: the basis searches compute states in (OnDemandTokenStates)
 
     @property
     def params(self) -> IndexParams:
@@ -564,9 +567,12 @@ def write_index(
     window_start: np.ndarray | None = None,
     token_states: TokenStates | None = None,
     reference: LanguageReference | None = None,
+    token_basis: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Build and persist dense, lexical and table parts into ``folder`` (replaced atomically);
-    ``reference``: the language reference for the re-ranker (search/reference.py)."""
+    ``reference``: the language reference for the re-ranker (search/reference.py);
+    ``token_basis``: without ``token_states`` (a corpus over the token budget), the basis that
+    searches compute their candidates' states in (search/late.py, OnDemandTokenStates)."""
     import faiss
 
     from search.lexical import stopword_lists
@@ -624,6 +630,8 @@ def write_index(
     table.save(tmp)
     if token_states is not None:
         token_states.save(tmp)
+    elif token_basis is not None:
+        np.save(tmp / "token_basis.npy", np.asarray(token_basis, dtype=np.float32))
     if practices:
         (tmp / "practices.json").write_text(json.dumps([asdict(p) for p in practices], ensure_ascii=False), encoding="utf-8")
         np.save(tmp / "practice_vectors.npy", np.asarray(practice_vectors, dtype=np.float32))
@@ -640,6 +648,7 @@ def write_index(
         "practices": len(practices),
         "windows": 0 if window_vectors is None else len(window_vectors),
         "token_states": 0 if token_states is None else len(token_states.tokens),
+        "token_states_on_demand": token_states is None and token_basis is not None,
         "reference_languages": [] if reference is None else reference.langs,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": {"dense": round(dense_s, 3), "lexical": round(lexical_s, 3), "hubness": round(hubness_s, 3), "total": round(time.perf_counter() - started, 3)},
@@ -724,6 +733,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         hubness=hubness,
         token_states=TokenStates.load(folder),
         reference=LanguageReference.load(folder),
+        token_basis=np.load(folder / "token_basis.npy") if not (folder / "tokens.npy").exists() and (folder / "token_basis.npy").exists() else None,
     )
 
 
@@ -948,6 +958,7 @@ def describe_index(folder: Path | None) -> dict[str, Any] | None:
         "practices": int(meta.get("practices") or 0),
         "token_reranking": tokens > 0,
         "token_states": tokens,
+        "token_states_on_demand": bool(meta.get("token_states_on_demand")),
         "token_states_max": (meta.get("params") or {}).get("token_states_max"),
         "note": meta.get("token_states_note", ""),
         "reference_languages": meta.get("reference_languages"),  # None: built before the language reference
@@ -968,8 +979,9 @@ def token_budget_note(texts: Sequence[str], wanted: np.ndarray, max_tokens: int 
     from search.late import CACHE_TOKEN_BYTES, INDEX_TOKEN_BYTES
 
     return (
-        f"no token-level re-ranking (the best sentences alone re-rank the top results): the prose "
-        f"passages hold {total:,} tokens, over the limit of {max_tokens:,}; raise REGIOGRAPH_RERANK_TOKENS "
+        f"no stored token states: the prose passages hold {total:,} tokens, over the limit of {max_tokens:,}, "
+        f"so each search computes its candidates' states for the re-ranking as it runs (1–2 s a search on 2 cores; "
+        f"REGIOGRAPH_RERANK_ON_DEMAND=0: the best sentences alone re-rank the top results); for fast searches raise REGIOGRAPH_RERANK_TOKENS "
         f"above {total:,} where the disk allows ({total * INDEX_TOKEN_BYTES / 1e9:.1f} GB in the index, "
         f"{total * CACHE_TOKEN_BYTES / 1e9:.1f} GB in the cache) and run `regiograph reindex`"
     )
@@ -1154,7 +1166,7 @@ def build_index(
 
     # prose passages whose token states the index will keep: their vectors and states in one run
     over_budget = token_budget_note(texts, prose, params.token_states_max)  # counts every prose token: once
-    basis = None if over_budget or not prose.any() else token_basis(data)
+    basis = token_basis(data) if prose.any() else None  # over the budget too: searches compute states in it
     joint = 0 if over_budget else embed_jointly(embedder, texts, prose, data, report, basis)
     vectors = embed_passages(embedder, texts, data, _skipping(report, joint)) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     window_vectors = embed_passages(embedder, windows.texts, data, report) if windows.texts else None
@@ -1164,7 +1176,7 @@ def build_index(
         token_states, token_note = None, over_budget
     else:
         token_states, token_note = passage_token_states(texts, prose, data, _skipping(report, joint), basis=basis)
-    reference = build_reference(table.langs, data, basis) if token_states is not None else None  # serves the token re-ranking only
+    reference = build_reference(table.langs, data, basis) if basis is not None else None  # serves the token re-ranking only
     write_index(
         folder,
         model=embedder.name,
@@ -1181,5 +1193,6 @@ def build_index(
         window_start=windows.start,
         token_states=token_states,
         reference=reference,
+        token_basis=basis,
         extra_meta={"token_states_note": token_note} if token_note else None,
     )

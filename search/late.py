@@ -230,6 +230,9 @@ class TokenStates:
         """How many token states ``row`` has (0: a row of a list of operations)."""
         return int(self.start[row + 1] - self.start[row])
 
+    def prefetch(self, rows: Sequence[int]) -> None:
+        """Nothing to do: every passage's states are stored (:class:`OnDemandTokenStates` encodes here)."""
+
     def save(self, folder: Path, prefix: str = "") -> None:
         np.save(folder / f"{prefix}tokens.npy", self.tokens)
         np.save(folder / f"{prefix}token_start.npy", self.start)
@@ -247,6 +250,78 @@ class TokenStates:
         if not (folder / f"{prefix}token_basis.npy").exists():
             return cls(tokens, start)
         return cls(tokens, start, np.load(folder / f"{prefix}token_scale.npy", mmap_mode="r"), np.load(folder / f"{prefix}token_basis.npy"))
+
+
+#: Passages whose states :class:`OnDemandTokenStates` keeps per process (int8, ~17 KB each at
+#: 130 tokens: ~35 MB).
+ON_DEMAND_CACHE = 2048
+
+
+class OnDemandTokenStates:
+    """Token states computed when a search needs them, for an index over its token budget
+    (``IndexParams.token_states_max``), which keeps none.
+
+    Without token states the re-ranker orders its candidates by their best sentences alone, and
+    MRR@10 on the 326 judged questions falls from 0.873 to 0.759 (docs/benchmarks.md). Here each
+    search encodes the candidates it has not seen yet, in one batch, with the same engine,
+    basis and int8 rounding the index would have used, so the order is the one stored states
+    give; the cost is the encoder's run, 1–2 s for 20–25 passages on 2 cores, once per
+    passage and process (an LRU of ``ON_DEMAND_CACHE`` passages). ``text_of``: row → the
+    passage's text; ``prose``: which rows get states (rows of lists of operations do not)."""
+
+    def __init__(
+        self,
+        text_of: Callable[[int], str],
+        prose: np.ndarray,
+        basis: np.ndarray,
+        encode: Callable[[list[str]], list[np.ndarray]] = encode_passages,
+        size: int = ON_DEMAND_CACHE,
+    ) -> None:
+        from collections import OrderedDict
+
+        self.text_of, self.prose, self.basis, self.encode, self.size = text_of, np.asarray(prose, dtype=bool), basis, encode, size
+        self._kept: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # row → (int8 states, scale)
+        self._lock = threading.Lock()
+        self.encoded = 0  # passages encoded so far (for tests and benchmarks)
+
+    def count(self, row: int) -> int:
+        """1 for a row that gets states (a prose passage), 0 for a row of a list of operations."""
+        return int(self.prose[row])
+
+    def query(self, states: np.ndarray) -> np.ndarray:
+        """A query's token states in the space of the basis."""
+        return project(states, self.basis) if len(states) else states
+
+    def prefetch(self, rows: Sequence[int]) -> None:
+        """Encode, in one run, those of ``rows`` that get states and are not kept yet."""
+        with self._lock:
+            todo = list(dict.fromkeys(int(r) for r in rows if self.prose[int(r)] and int(r) not in self._kept))
+        if not todo:
+            return
+        encoded = self.encode([self.text_of(r) for r in todo])
+        with self._lock:
+            for row, states in zip(todo, encoded, strict=True):
+                self._kept[row] = quantize(project(states, self.basis).astype(np.float16))  # as the index keeps them
+                self.encoded += 1
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def of(self, row: int) -> np.ndarray:
+        """One passage's token states (float32, unit length in the basis's space)."""
+        if not self.prose[row]:
+            return np.zeros((0, len(self.basis)), dtype=np.float32)
+        with self._lock:
+            kept = self._kept.get(row)
+            if kept is not None:
+                self._kept.move_to_end(row)
+        if kept is None:
+            self.prefetch([row])
+            with self._lock:
+                kept = self._kept.get(row)
+        if kept is None:
+            return np.zeros((0, len(self.basis)), dtype=np.float32)
+        packed, scale = kept
+        return _normalised(packed.astype(np.float32) * scale[:, None])
 
 
 def fit_basis(states: np.ndarray, dims: int = COMPACT_DIMS) -> np.ndarray:
@@ -345,7 +420,7 @@ def _z(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def head_size(items: Sequence[tuple[int, float]], states: TokenStates | None) -> int:
+def head_size(items: Sequence[tuple[int, float]], states: TokenStates | OnDemandTokenStates | None) -> int:
     """How many of the fused results :func:`rerank` re-orders: the first ``DEPTH``, and beyond
     them as many as it takes to hold ``DEPTH`` rows with token states (at most ``HEAD_MAX``).
 
@@ -367,7 +442,7 @@ def head_size(items: Sequence[tuple[int, float]], states: TokenStates | None) ->
 def rerank(
     items: list[tuple[int, float]],
     query_tokens: np.ndarray | None,
-    states: TokenStates | None,
+    states: TokenStates | OnDemandTokenStates | None,
     weight: float = WEIGHT,
     extra: Sequence[int] = (),
     sentences: Callable[[list[int]], np.ndarray] | None = None,
@@ -423,6 +498,7 @@ def rerank(
     pool = [r for r, _ in head] + joined
     evidence = np.zeros(len(pool))
     if states is not None and query_tokens is not None:
+        states.prefetch(pool)
         query = states.query(query_tokens)
         sims = np.array([maxsim(query, states.of(r)) for r in pool], dtype=np.float64)
         if head_start is not None:

@@ -311,8 +311,9 @@ def test_index_progress_counts_every_step_once(empty_settings: Settings, tmp_pat
 
 
 def test_the_token_budget_is_a_setting(empty_settings: Settings, tmp_path: Path) -> None:
-    """Over ``rerank_tokens_max`` (REGIOGRAPH_RERANK_TOKENS) the index keeps no token states and
-    says how to raise it; raised, a reindex brings them back."""
+    """Over ``rerank_tokens_max`` (REGIOGRAPH_RERANK_TOKENS) the index keeps no token states,
+    only their basis (searches compute them: REGIOGRAPH_RERANK_ON_DEMAND), and says how to
+    raise it; raised, a reindex brings them back."""
     from ingest.pipeline import reindex
     from search.late import TokenStates
 
@@ -328,9 +329,12 @@ def test_the_token_budget_is_a_setting(empty_settings: Settings, tmp_path: Path)
 
     from regiograph.cli import app
 
+    assert (folder / "token_basis.npy").exists()  # searches compute their candidates' states in it
     shown = CliRunner().invoke(app, ["--data", str(small.data_dir), "stats"], env={"REGIOGRAPH_RERANK_TOKENS": "10"})
-    assert shown.exit_code == 0 and "token re-ranking off" in shown.output and "REGIOGRAPH_RERANK_TOKENS" in shown.output
-    assert "language reference" not in shown.output  # it serves the token re-ranking alone ("0 of 3 languages" said nothing)
+    assert shown.exit_code == 0 and "token re-ranking on demand" in shown.output and "REGIOGRAPH_RERANK_TOKENS" in shown.output
+    off = CliRunner().invoke(app, ["--data", str(small.data_dir), "stats"], env={"REGIOGRAPH_RERANK_TOKENS": "10", "REGIOGRAPH_RERANK_ON_DEMAND": "0"})
+    assert off.exit_code == 0 and "token re-ranking off" in off.output and "REGIOGRAPH_RERANK_TOKENS" in off.output
+    assert "language reference" not in off.output  # it serves the token re-ranking alone ("0 of 3 languages" said nothing)
     again = reindex(load_settings(environ={"REGIOGRAPH_RERANK_TOKENS": "100000"}, data_dir=small.data_dir))
     folder = DataDir(small.data_dir).index_dir(again.generation)
     assert folder is not None

@@ -16,6 +16,7 @@ from search.late import (
     HIDDEN,
     INDEX_TOKEN_BYTES,
     LAYER,
+    OnDemandTokenStates,
     TokenEncoder,
     TokenStates,
     build_token_states,
@@ -391,6 +392,39 @@ def test_a_corpus_over_the_token_budget_is_indexed_without_states() -> None:
     assert states is None and "REGIOGRAPH_RERANK_TOKENS" in note and "re-ranking" in note and "reindex" in note
     states, note = passage_token_states(TEXTS, wanted, None, max_tokens=10_000)
     assert states is not None and note == "" and len(states.of(0)) > 0 and len(states.of(1)) > 0
+
+
+def test_states_on_demand_are_the_stored_ones_and_encoded_once(encoder: TokenEncoder) -> None:
+    """Over the token budget a search computes its candidates' states (OnDemandTokenStates):
+    in the same basis and int8 rounding as the index keeps them, each passage encoded once, a
+    row of a list of operations never, the oldest passages dropped past the cache's size."""
+    basis = fit_basis(np.concatenate(encoder.encode(_reference_texts(), False)))
+    texts = [TEXTS[0], "row 7 of a list of operations", TEXTS[1]]
+    prose = np.array([True, False, True])
+    encode = lambda t: encoder.encode(t, False)  # noqa: E731
+    stored = build_token_states(texts, prose, encode=encode, basis=basis)
+    runs: list[int] = []
+
+    def counted(batch: list[str]) -> list[np.ndarray]:
+        runs.append(len(batch))
+        return encode(batch)
+
+    lazy = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, size=2)
+    assert [lazy.count(i) for i in range(3)] == [1, 0, 1] and runs == []
+    lazy.prefetch([0, 1, 2, 0])
+    assert runs == [2]  # one run for the two prose rows
+    for row in (0, 2):
+        assert np.allclose(lazy.of(row), stored.of(row), atol=1e-6)
+    assert lazy.of(1).shape == (0, COMPACT_DIMS)
+    query = encoder.query_states("Tochtergesellschaften im Ausland gründen")
+    assert np.allclose(lazy.query(query), stored.query(query))
+    assert maxsim(lazy.query(query), lazy.of(2)) == pytest.approx(maxsim(stored.query(query), stored.of(2)), abs=1e-6)
+    lazy.prefetch([2, 0])
+    assert runs == [2] and lazy.encoded == 2  # kept: nothing encoded again
+    small = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, size=1)
+    small.prefetch([0, 2])
+    small.prefetch([0])
+    assert runs == [2, 2, 1]  # size 1 kept row 2 alone: row 0 was encoded again
 
 
 def test_query_states_leave_out_function_words_and_punctuation(encoder: TokenEncoder) -> None:
