@@ -717,6 +717,7 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
     if (folder / "window_vectors.npy").exists():
         window_vectors = np.load(folder / "window_vectors.npy", mmap_mode="r")
         window_start = np.load(folder / "window_start.npy")
+    token_states = TokenStates.load(folder)
     return SearchIndex(
         folder=folder,
         meta=meta,
@@ -731,9 +732,9 @@ def load_index(folder: Path, model: str | None = None, generation: int | None = 
         window_vectors=window_vectors,
         window_start=window_start,
         hubness=hubness,
-        token_states=TokenStates.load(folder),
+        token_states=token_states,
         reference=LanguageReference.load(folder),
-        token_basis=np.load(folder / "token_basis.npy") if not (folder / "tokens.npy").exists() and (folder / "token_basis.npy").exists() else None,
+        token_basis=np.load(folder / "token_basis.npy") if token_states is None and (folder / "token_basis.npy").exists() else None,
     )
 
 

@@ -307,17 +307,13 @@ class OnDemandTokenStates:
                 self._kept.popitem(last=False)
 
     def of(self, row: int) -> np.ndarray:
-        """One passage's token states (float32, unit length in the basis's space)."""
-        if not self.prose[row]:
-            return np.zeros((0, len(self.basis)), dtype=np.float32)
+        """One passage's token states (float32, unit length in the basis's space; none for a row
+        of a list of operations). :func:`rerank` prefetches its pool first, so this only reads."""
+        self.prefetch([row])
         with self._lock:
             kept = self._kept.get(row)
             if kept is not None:
                 self._kept.move_to_end(row)
-        if kept is None:
-            self.prefetch([row])
-            with self._lock:
-                kept = self._kept.get(row)
         if kept is None:
             return np.zeros((0, len(self.basis)), dtype=np.float32)
         packed, scale = kept
