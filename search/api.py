@@ -10,18 +10,19 @@ and graph (passages linked to those entities). Filters are masks applied inside 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kg.sparql_text import SIMILAR
 from kg.store import DataDir, GraphStore
-from regiograph.errors import IndexMismatchError, QueryError
+from regiograph.errors import IndexMismatchError, QueryError, StoreError
 from regiograph.settings import Settings
 from search import answer_types, late, ranking
 from search.facets import Filters, allowed_mask, counts, resolve
@@ -29,6 +30,9 @@ from search.hubness import WEIGHT as HUB_WEIGHT
 from search.index import SearchIndex, load_index, norm_label
 from search.lexical import STEMMERS, stem
 from search.reference import aligned
+
+if TYPE_CHECKING:
+    from search.vector_cache import VectorCache
 
 __all__ = [
     "Filters", "PracticeHit", "QueryReading", "SearchHit", "Searcher", "load_searcher", "render_hits", "render_practices", "search",
@@ -75,6 +79,11 @@ CONCEPT_ABSENT_FROM = 3
 #: Filters a named entity can become, in the order they are looked for (a region is also a value of
 #: "entities", which is no filter).
 READING_FACETS = ("practice_types", "instruments", "regions", "projects")
+#: Seconds a search waits to write the token states it computed into the vector cache while
+#: another process (an ingest) writes; past it the states stay in memory (search/late.py).
+STATES_CACHE_WAIT = 2.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -170,10 +179,18 @@ class _LRU:
 class Searcher:
     """Search over one generation's index (and its store, for passage texts)."""
 
-    def __init__(self, index: SearchIndex, embedder: Any, store: GraphStore | None = None, on_demand: bool = True) -> None:
+    def __init__(
+        self,
+        index: SearchIndex,
+        embedder: Any,
+        store: GraphStore | None = None,
+        on_demand: bool = True,
+        states_cache: VectorCache | None = None,
+    ) -> None:
         """``on_demand``: for an index over its token budget (no stored token states, a basis
         kept), compute the re-ranker's token states of each search's candidates as it runs
-        (late.OnDemandTokenStates; 1–2 s a search on 2 cores for passages not seen yet); False
+        (late.OnDemandTokenStates; 1–2 s a search on 2 cores for passages not seen yet), kept
+        in ``states_cache`` (the data directory's vector cache) for the next process; False
         re-ranks such an index by best sentences alone."""
         from search.embedders import check_same_model
 
@@ -183,7 +200,8 @@ class Searcher:
         self.store = store
         self.token_states: late.TokenStates | late.OnDemandTokenStates | None = index.token_states
         if self.token_states is None and on_demand and index.token_basis is not None and store is not None:
-            self.token_states = late.OnDemandTokenStates(self._passage_text, ~np.asarray(index.table.operation, dtype=bool), index.token_basis)
+            prose = ~np.asarray(index.table.operation, dtype=bool)
+            self.token_states = late.OnDemandTokenStates(self._passage_text, prose, index.token_basis, cache=states_cache)
         self._queries = _LRU()
         self._texts = _LRU(4096)
         self._text_rows: dict[str, int] | None = None
@@ -1044,8 +1062,6 @@ def load_searcher(settings: Settings) -> Searcher:
     data = DataDir(settings.data_dir)
     generation = data.current_generation()
     if generation is None:
-        from regiograph.errors import StoreError
-
         raise StoreError(f"no data in {settings.data_dir} yet: run `regiograph ingest PATH` first")
     key = (str(settings.data_dir.resolve()), generation, settings.embedder, settings.rerank_on_demand)
     with _searchers_lock:
@@ -1072,7 +1088,21 @@ def _load(settings: Settings, data: DataDir, generation: int) -> Searcher:
         raise IndexMismatchError(f"generation {generation} in {settings.data_dir} has no search index; run `regiograph reindex`")
     embedder = make_embedder(settings.embedder)
     index = load_index(folder, model=embedder.name, generation=generation)
-    return Searcher(index, embedder, data.open_reader(generation), on_demand=settings.rerank_on_demand)
+    on_demand = settings.rerank_on_demand and index.token_states is None and index.token_basis is not None
+    cache = _states_cache(data) if on_demand else None
+    return Searcher(index, embedder, data.open_reader(generation), on_demand=settings.rerank_on_demand, states_cache=cache)
+
+
+def _states_cache(data: DataDir) -> VectorCache | None:
+    """The data directory's vector cache, for the token states a search computes (None, with a
+    warning, where it cannot be opened: a read-only data directory keeps them in memory)."""
+    from search.vector_cache import VectorCache
+
+    try:
+        return VectorCache(data.cache / "vectors.sqlite", timeout=STATES_CACHE_WAIT)
+    except StoreError as exc:
+        log.warning("token states will not be kept on disk: %s", exc)
+        return None
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:

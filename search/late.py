@@ -34,6 +34,7 @@ ingest by the same engine; their states match the torch engine's (tests/test_sea
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -42,11 +43,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from regiograph.errors import StoreError
 from search.e5_batches import length_batches
 from search.e5_file import E5Tokenizer, ViterbiTokenizer
 
 if TYPE_CHECKING:
     from search.e5_onnx import E5OnnxEngine
+    from search.vector_cache import VectorCache
+
+log = logging.getLogger(__name__)
 
 #: Hidden states after this many of e5-small's 12 layers (8 and 9 measured best, 12 worst).
 LAYER = 9
@@ -266,8 +271,13 @@ class OnDemandTokenStates:
     search encodes the candidates it has not seen yet, in one batch, with the same engine,
     basis and int8 rounding the index would have used, so the order is the one stored states
     give; the cost is the encoder's run, 1–2 s for 20–25 passages on 2 cores, once per
-    passage and process (an LRU of ``ON_DEMAND_CACHE`` passages). ``text_of``: row → the
-    passage's text; ``prose``: which rows get states (rows of lists of operations do not)."""
+    passage: kept in the process (an LRU of ``ON_DEMAND_CACHE`` passages) and, with ``cache``
+    (the data directory's vector cache), on disk by text hash under :func:`cache_name`, as
+    ingest caches them, so the next process (a CLI search, the endpoint) reads them back and
+    a later reindex with a larger budget does not encode them again. A cache that cannot be
+    read or written is left for the rest of the process, with a warning; searches go on.
+    ``text_of``: row → the passage's text; ``prose``: which rows get states (rows of lists of
+    operations do not)."""
 
     def __init__(
         self,
@@ -276,13 +286,16 @@ class OnDemandTokenStates:
         basis: np.ndarray,
         encode: Callable[[list[str]], list[np.ndarray]] = encode_passages,
         size: int = ON_DEMAND_CACHE,
+        cache: VectorCache | None = None,
     ) -> None:
         from collections import OrderedDict
 
         self.text_of, self.prose, self.basis, self.encode, self.size = text_of, np.asarray(prose, dtype=bool), basis, encode, size
+        self.cache, self.cache_name = cache, cache_name(basis)
         self._kept: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # row → (int8 states, scale)
         self._lock = threading.Lock()
         self.encoded = 0  # passages encoded so far (for tests and benchmarks)
+        self.read = 0  # passages read back from ``cache``
 
     def count(self, row: int) -> int:
         """1 for a row that gets states (a prose passage), 0 for a row of a list of operations."""
@@ -298,13 +311,45 @@ class OnDemandTokenStates:
             todo = list(dict.fromkeys(int(r) for r in rows if self.prose[int(r)] and int(r) not in self._kept))
         if not todo:
             return
-        encoded = self.encode([self.text_of(r) for r in todo])
+        from search.vector_cache import text_key
+
+        keys = {row: text_key(self.text_of(row)) for row in todo}
+        found = self._cached(list(keys.values()))
+        fresh = [row for row in todo if keys[row] not in found]
+        if fresh:
+            encoded = self.encode([self.text_of(r) for r in fresh])
+            made = {keys[row]: project(states, self.basis).astype(np.float16) for row, states in zip(fresh, encoded, strict=True)}
+            self._keep_on_disk(made)
+            found.update(made)
         with self._lock:
-            for row, states in zip(todo, encoded, strict=True):
-                self._kept[row] = quantize(project(states, self.basis).astype(np.float16))  # as the index keeps them
-                self.encoded += 1
+            for row in todo:
+                self._kept[row] = quantize(found[keys[row]])  # as the index keeps them
+            self.encoded += len(fresh)
+            self.read += len(todo) - len(fresh)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
+
+    def _cached(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The states ``cache`` holds for ``keys`` (text hashes), float16 in the basis's space."""
+        if self.cache is None:
+            return {}
+        try:
+            found = self.cache.get_many(self.cache_name, keys, dtype=np.float16)
+        except StoreError as exc:
+            self._drop_cache(exc)
+            return {}
+        return {key: flat.reshape(-1, len(self.basis)) for key, flat in found.items()}
+
+    def _keep_on_disk(self, states: dict[str, np.ndarray]) -> None:
+        if self.cache is not None:
+            try:
+                self.cache.put_many(self.cache_name, states.items(), dtype=np.float16)
+            except StoreError as exc:
+                self._drop_cache(exc)
+
+    def _drop_cache(self, exc: Exception) -> None:
+        log.warning("token states: %s; computing them in memory only from now on", exc)
+        self.cache = None
 
     def of(self, row: int) -> np.ndarray:
         """One passage's token states (float32, unit length in the basis's space; none for a row

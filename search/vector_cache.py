@@ -40,17 +40,21 @@ def text_key(text: str) -> str:
 class VectorCache:
     """Vectors by (model, text hash) in ``path`` (a SQLite file, e.g. ``data/cache/vectors.sqlite``)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        """``timeout``: seconds to wait for another process's write (an ingest commits a chunk
+        at a time); a search that writes on the side (search/late.py) waits less."""
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the embedding cache {self.path}: {exc}; delete it to start afresh") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open the embedding cache {self.path}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -68,15 +72,18 @@ class VectorCache:
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
         with self._lock:
-            for start in range(0, len(unique), _BATCH):
-                chunk = unique[start : start + _BATCH]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT text_sha1, dim, vector FROM vectors WHERE model = ? AND text_sha1 IN ({marks})",
-                    [model, *chunk],
-                )
-                for key, dim, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=dtype, count=dim)
+            try:
+                for start in range(0, len(unique), _BATCH):
+                    chunk = unique[start : start + _BATCH]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        f"SELECT text_sha1, dim, vector FROM vectors WHERE model = ? AND text_sha1 IN ({marks})",
+                        [model, *chunk],
+                    )
+                    for key, dim, blob in rows:
+                        found[key] = np.frombuffer(blob, dtype=dtype, count=dim)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the embedding cache {self.path}: {exc}; delete it to start afresh") from exc
         return found
 
     def present(self, model: str, keys: Sequence[str]) -> set[str]:

@@ -436,3 +436,37 @@ def test_query_states_leave_out_function_words_and_punctuation(encoder: TokenEnc
     # the kept tokens are the same rows of the full query's states (computed in its context)
     assert all(any(np.allclose(row, other, atol=1e-5) for other in every) for row in content)
     assert len(encoder.query_states("which ?", frozenset({"which"}))) == len(encoder.encode(["which ?"], True)[0])
+
+
+def test_states_on_demand_are_kept_on_disk_for_the_next_process(encoder: TokenEncoder, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """With the data directory's vector cache, computed states are written under the basis's
+    cache name (as ingest caches them) and read back by the next process; a cache that fails
+    (here: closed under it) is dropped with a warning and the states are computed in memory."""
+    from search.late import cache_name
+    from search.vector_cache import VectorCache
+
+    basis = fit_basis(np.concatenate(encoder.encode(_reference_texts(), False)))
+    texts = [TEXTS[0], "row 7 of a list of operations", TEXTS[1]]
+    prose = np.array([True, False, True])
+    runs: list[int] = []
+
+    def counted(batch: list[str]) -> list[np.ndarray]:
+        runs.append(len(batch))
+        return encoder.encode(batch, False)
+
+    with VectorCache(tmp_path / "vectors.sqlite") as cache:
+        first = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, cache=cache)
+        first.prefetch([0])
+        assert runs == [1] and cache.count(cache_name(basis)) == 1
+    with VectorCache(tmp_path / "vectors.sqlite") as cache:
+        later = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, cache=cache)
+        later.prefetch([0, 1, 2])
+        assert runs == [1, 1] and (later.read, later.encoded) == (1, 1)  # row 0 read back, row 2 encoded
+        assert np.array_equal(later.of(0), first.of(0)) and cache.count(cache_name(basis)) == 2
+    broken = VectorCache(tmp_path / "vectors.sqlite")
+    broken.close()
+    lost = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, cache=broken)
+    with caplog.at_level("WARNING", logger="search.late"):
+        lost.prefetch([0, 2])
+    assert lost.cache is None and "in memory only" in caplog.text and runs == [1, 1, 2]
+    assert np.array_equal(lost.of(0), first.of(0))

@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from regiograph.settings import Settings, load_settings
@@ -41,10 +42,14 @@ def test_over_the_token_budget_each_search_computes_the_states_and_the_mrr_holds
     search computes its candidates' states as it runs (late.OnDemandTokenStates), and the 117
     questions rank as with stored states. With REGIOGRAPH_RERANK_ON_DEMAND off, the best
     sentences alone re-rank and the same questions fall (0.759 against 0.873 on all 326,
-    docs/benchmarks.md)."""
+    docs/benchmarks.md). The computed states go to the data directory's vector cache: the next
+    process reads them back instead of encoding them again, and ranks the same."""
+    import sqlite3
+
     from ingest.pipeline import reindex
     from kg.store import DataDir
-    from search.late import OnDemandTokenStates
+    from search.late import OnDemandTokenStates, cache_name
+    from search.vector_cache import VectorCache
 
     copy = tmp_path / "data"
     shutil.copytree(seed_settings.data_dir, copy, ignore=shutil.ignore_patterns("write.lock"))
@@ -52,6 +57,10 @@ def test_over_the_token_budget_each_search_computes_the_states_and_the_mrr_holds
     report = reindex(small)
     folder = DataDir(copy).index_dir(report.generation)
     assert folder is not None and not (folder / "tokens.npy").exists() and (folder / "token_basis.npy").exists()
+    # a corpus that was never under the budget has no token states in its cache: take them out
+    states_name = cache_name(np.load(folder / "token_basis.npy"))
+    with sqlite3.connect(copy / "cache" / "vectors.sqlite") as db:
+        assert db.execute("DELETE FROM vectors WHERE model = ?", (states_name,)).rowcount > 0
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["token_states"] == 0 and meta["token_states_on_demand"] and "REGIOGRAPH_RERANK_ON_DEMAND" in meta["token_states_note"]
     lazy = load_searcher(small)
@@ -69,3 +78,11 @@ def test_over_the_token_budget_each_search_computes_the_states_and_the_mrr_holds
     assert abs(computed - stored) <= 0.01, (computed, stored)
     assert sentences <= computed - 0.05, (sentences, computed)
     assert 0 < lazy.token_states.encoded <= len(lazy.index.table)  # each passage once at most
+    assert lazy.token_states.read == 0
+
+    with VectorCache(copy / "cache" / "vectors.sqlite") as cache:
+        assert cache.count(states_name) == lazy.token_states.encoded
+        later = Searcher(lazy.index, lazy.embedder, lazy.store, states_cache=cache)  # the next process
+        assert all([r for r, _ in later.rank(q["query"], 10)] == [r for r, _ in lazy.rank(q["query"], 10)] for q in questions)
+        assert isinstance(later.token_states, OnDemandTokenStates)
+        assert later.token_states.encoded == 0 and later.token_states.read > 0
