@@ -275,7 +275,8 @@ class OnDemandTokenStates:
     (the data directory's vector cache), on disk by text hash under :func:`cache_name`, as
     ingest caches them, so the next process (a CLI search, the endpoint) reads them back and
     a later reindex with a larger budget does not encode them again. A cache that cannot be
-    read or written is left for the rest of the process, with a warning; searches go on.
+    read is left for the rest of the process, a write that fails loses only its states (both
+    with a warning); searches go on.
     ``text_of``: row → the passage's text; ``prose``: which rows get states (rows of lists of
     operations do not)."""
 
@@ -296,6 +297,7 @@ class OnDemandTokenStates:
         self._lock = threading.Lock()
         self.encoded = 0  # passages encoded so far (for tests and benchmarks)
         self.read = 0  # passages read back from ``cache``
+        self._write_failed = False
 
     def count(self, row: int) -> int:
         """1 for a row that gets states (a prose passage), 0 for a row of a list of operations."""
@@ -341,11 +343,15 @@ class OnDemandTokenStates:
         return {key: flat.reshape(-1, len(self.basis)) for key, flat in found.items()}
 
     def _keep_on_disk(self, states: dict[str, np.ndarray]) -> None:
+        """Write ``states`` to ``cache``; a write that fails (another process holding the cache
+        past the wait, a full disk) loses only these, with a warning the first time."""
         if self.cache is not None:
             try:
                 self.cache.put_many(self.cache_name, states.items(), dtype=np.float16)
             except StoreError as exc:
-                self._drop_cache(exc)
+                if not self._write_failed:
+                    log.warning("token states not kept on disk this time: %s", exc)
+                self._write_failed = True
 
     def _drop_cache(self, exc: Exception) -> None:
         log.warning("token states: %s; computing them in memory only from now on", exc)

@@ -440,8 +440,11 @@ def test_query_states_leave_out_function_words_and_punctuation(encoder: TokenEnc
 
 def test_states_on_demand_are_kept_on_disk_for_the_next_process(encoder: TokenEncoder, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """With the data directory's vector cache, computed states are written under the basis's
-    cache name (as ingest caches them) and read back by the next process; a cache that fails
-    (here: closed under it) is dropped with a warning and the states are computed in memory."""
+    cache name (as ingest caches them) and read back by the next process. A write another
+    process blocks past the wait loses only those states, with a warning; a cache that cannot be
+    read (here: closed under it) is dropped with a warning and the states are computed in memory."""
+    import sqlite3
+
     from search.late import cache_name
     from search.vector_cache import VectorCache
 
@@ -463,10 +466,22 @@ def test_states_on_demand_are_kept_on_disk_for_the_next_process(encoder: TokenEn
         later.prefetch([0, 1, 2])
         assert runs == [1, 1] and (later.read, later.encoded) == (1, 1)  # row 0 read back, row 2 encoded
         assert np.array_equal(later.of(0), first.of(0)) and cache.count(cache_name(basis)) == 2
+    ingest = sqlite3.connect(tmp_path / "vectors.sqlite", isolation_level=None)
+    ingest.execute("BEGIN IMMEDIATE")  # another process writing: the cache stays readable (WAL)
+    with VectorCache(tmp_path / "vectors.sqlite", timeout=0.1) as cache, caplog.at_level("WARNING", logger="search.late"):
+        every = np.ones(3, dtype=bool)  # row 1 as prose too: the one that is new to the cache
+        blocked = OnDemandTokenStates(texts.__getitem__, every, basis, encode=counted, cache=cache)
+        blocked.prefetch([1])
+        assert blocked.cache is cache and "not kept on disk this time" in caplog.text and runs == [1, 1, 1]
+        ingest.execute("ROLLBACK")
+        blocked.prefetch([0, 2])
+        assert blocked.read == 2 and cache.count(cache_name(basis)) == 2  # read on; row 1's states were lost
+    ingest.close()
+    caplog.clear()
     broken = VectorCache(tmp_path / "vectors.sqlite")
     broken.close()
     lost = OnDemandTokenStates(texts.__getitem__, prose, basis, encode=counted, cache=broken)
     with caplog.at_level("WARNING", logger="search.late"):
         lost.prefetch([0, 2])
-    assert lost.cache is None and "in memory only" in caplog.text and runs == [1, 1, 2]
+    assert lost.cache is None and "in memory only" in caplog.text and runs == [1, 1, 1, 2]
     assert np.array_equal(lost.of(0), first.of(0))
