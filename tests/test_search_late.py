@@ -485,3 +485,15 @@ def test_states_on_demand_are_kept_on_disk_for_the_next_process(encoder: TokenEn
         lost.prefetch([0, 2])
     assert lost.cache is None and "in memory only" in caplog.text and runs == [1, 1, 1, 2]
     assert np.array_equal(lost.of(0), first.of(0))
+
+
+def test_a_data_directory_whose_cache_cannot_open_keeps_computed_states_in_memory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The searcher of an index over its budget opens the vector cache for its computed states;
+    where that fails (here a file stands where the cache folder goes) it warns and goes on."""
+    from kg.store import DataDir
+    from search.api import _states_cache
+
+    (tmp_path / "cache").write_text("not a folder", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="search.api"):
+        assert _states_cache(DataDir(tmp_path)) is None
+    assert "will not be kept on disk" in caplog.text and "vectors.sqlite" in caplog.text
