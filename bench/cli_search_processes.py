@@ -13,6 +13,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,17 +32,20 @@ def one_search(data: Path, query: str, k: int) -> tuple[float, float, list[str]]
     """(seconds, peak RSS in MB, passage IRIs best first) of one CLI process."""
     env = {**os.environ, "REGIOGRAPH_DATA": str(data)}
     started = time.perf_counter()
-    with subprocess.Popen(
-        [sys.executable, "-m", "regiograph", "search", query, "--k", str(k), "--json"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    ) as child:
-        assert child.stdout is not None
-        out = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - started
-    if child.returncode != 0:
-        raise SystemExit(f"regiograph search {query!r} failed with exit code {child.returncode}")
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(
+            [sys.executable, "-m", "regiograph", "search", query, "--k", str(k), "--json"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=errors,
+        ) as child:
+            assert child.stdout is not None
+            out = child.stdout.read()
+            _, status, usage = os.wait4(child.pid, 0)  # its own peak RSS, which Popen.wait does not give
+            child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            errors.seek(0)
+            said = errors.read().decode("utf-8", "replace").strip()[-2000:]
+            raise SystemExit(f"regiograph search {query!r} failed with exit code {child.returncode}:\n{said}")
     return seconds, usage.ru_maxrss / 1024, [hit["passage"] for hit in json.loads(out)]
 
 

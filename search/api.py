@@ -199,7 +199,8 @@ class Searcher:
         self.embedder = embedder
         self.store = store
         self.token_states: late.TokenStates | late.OnDemandTokenStates | None = index.token_states
-        if self.token_states is None and on_demand and index.token_basis is not None and store is not None:
+        if index.over_budget and on_demand and store is not None:
+            assert index.token_basis is not None
             prose = ~np.asarray(index.table.operation, dtype=bool)
             self.token_states = late.OnDemandTokenStates(self._passage_text, prose, index.token_basis, cache=states_cache)
         self._queries = _LRU()
@@ -1088,8 +1089,7 @@ def _load(settings: Settings, data: DataDir, generation: int) -> Searcher:
         raise IndexMismatchError(f"generation {generation} in {settings.data_dir} has no search index; run `regiograph reindex`")
     embedder = make_embedder(settings.embedder)
     index = load_index(folder, model=embedder.name, generation=generation)
-    on_demand = settings.rerank_on_demand and index.token_states is None and index.token_basis is not None
-    cache = _states_cache(data) if on_demand else None
+    cache = _states_cache(data) if settings.rerank_on_demand and index.over_budget else None
     return Searcher(index, embedder, data.open_reader(generation), on_demand=settings.rerank_on_demand, states_cache=cache)
 
 

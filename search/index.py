@@ -525,6 +525,11 @@ class SearchIndex:
     def params(self) -> IndexParams:
         return self.dense.params
 
+    @property
+    def over_budget(self) -> bool:
+        """Over its token budget: no stored token states, a basis for searches to compute them in."""
+        return self.token_states is None and self.token_basis is not None
+
     @cached_property
     def language_directions(self) -> np.ndarray:
         """The directions in which the index's language offsets differ (:func:`language_directions`;

@@ -315,12 +315,12 @@ class OnDemandTokenStates:
             return
         from search.vector_cache import text_key
 
-        keys = {row: text_key(self.text_of(row)) for row in todo}
+        texts = {row: self.text_of(row) for row in todo}
+        keys = {row: text_key(text) for row, text in texts.items()}
         found = self._cached(list(keys.values()))
         fresh = [row for row in todo if keys[row] not in found]
         if fresh:
-            encoded = self.encode([self.text_of(r) for r in fresh])
-            made = {keys[row]: project(states, self.basis).astype(np.float16) for row, states in zip(fresh, encoded, strict=True)}
+            made = dict(zip((keys[row] for row in fresh), _fresh_states(self.encode, [texts[row] for row in fresh], self.basis), strict=True))
             self._keep_on_disk(made)
             found.update(made)
         with self._lock:
@@ -369,6 +369,12 @@ class OnDemandTokenStates:
             return np.zeros((0, len(self.basis)), dtype=np.float32)
         packed, scale = kept
         return _normalised(packed.astype(np.float32) * scale[:, None])
+
+
+def _fresh_states(encode: Callable[[list[str]], list[np.ndarray]], texts: list[str], basis: np.ndarray | None) -> list[np.ndarray]:
+    """``texts``' token states as the cache keeps them: float16, projected onto ``basis`` if given."""
+    encoded = encode(texts) if texts else []
+    return [(states if basis is None else project(states, basis)).astype(np.float16) for states in encoded]
 
 
 def fit_basis(states: np.ndarray, dims: int = COMPACT_DIMS) -> np.ndarray:
@@ -427,10 +433,7 @@ def build_token_states(
     todo = [i for i in rows if keys[i] not in states]
     for begin in range(0, len(todo), 64):  # commit to the cache every 64 passages
         chunk = [i for i in todo[begin : begin + 64] if keys[i] not in states]
-        encoded = encode([texts[i] for i in chunk])
-        if basis is not None:
-            encoded = [project(e, basis) for e in encoded]
-        fresh = {keys[i]: s.astype(np.float16) for i, s in zip(chunk, encoded, strict=True)}
+        fresh = dict(zip((keys[i] for i in chunk), _fresh_states(encode, [texts[i] for i in chunk], basis), strict=True))
         states.update(fresh)
         if cache_put is not None:
             cache_put(fresh)
